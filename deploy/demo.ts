@@ -1,0 +1,70 @@
+// `npm run demo`: starts a daemon in a temporary data root, talks to it with the tsswarm CLI, and stops it.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, openSync, closeSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import http from 'node:http';
+
+const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'tss-demo-'));
+const socket = join(dir, 'tsswarm.sock');
+const host = `unix://${socket}`;
+const logFile = join(dir, 'daemon.log');
+
+function step(title: string): void {
+  process.stdout.write(`\n\x1b[1m== ${title}\x1b[0m\n`);
+}
+
+function run(args: string[]): void {
+  process.stdout.write(`$ tsswarm ${args.join(' ')}\n`);
+  const r = spawnSync(process.execPath, [cliPath, '-H', host, ...args], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`tsswarm ${args.join(' ')} exited with ${r.status}`);
+}
+
+function pinged(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ socketPath: socket, path: '/_ping' }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+async function main(): Promise<void> {
+  step(`starting a daemon (data root ${join(dir, 'root')})`);
+  const fd = openSync(logFile, 'a');
+  const daemon = spawn(
+    process.execPath,
+    [cliPath, 'daemon', '--data-root', join(dir, 'root'), '--host', host],
+    {
+      stdio: ['ignore', fd, fd],
+    },
+  );
+  closeSync(fd);
+  const exited = new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!(await pinged())) {
+      if (Date.now() > deadline || daemon.exitCode !== null) throw new Error('daemon did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    step('tsswarm version');
+    run(['version']);
+    step('tsswarm info');
+    run(['info']);
+  } finally {
+    step('stopping the daemon');
+    daemon.kill('SIGTERM');
+    const code = await exited;
+    process.stdout.write(`daemon exited with ${code}; socket removed: ${!existsSync(socket)}\n`);
+    if (code !== 0) process.stdout.write(readFileSync(logFile, 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`demo failed: ${err.message}\n`);
+  process.exitCode = 1;
+});
