@@ -1,0 +1,137 @@
+// The replicated in-memory store: transactions become Raft proposals and are applied on commit, in log order.
+import { randomBytes } from 'node:crypto';
+import { InvalidArgument, encode, decode, Unavailable } from '../../api/index.js';
+import { MAX_ACTIONS_PER_TX, MAX_TX_BYTES, type StoreEvent, type Transaction } from './actions.js';
+import { applyTransaction, newTables, type Tables } from './apply.js';
+import { KINDS, type Kind, type StoredObject } from './kinds.js';
+import { ReadView, WriteTx, type ReadTx } from './tx.js';
+
+/** Replication of transactions (the Raft node in a cluster). Resolves once the entry is committed and applied locally. */
+export interface Proposer {
+  propose(data: Uint8Array): Promise<{ index: number }>;
+}
+
+export type StoreListener = (events: StoreEvent[]) => void;
+
+export interface StoreOptions {
+  proposer: Proposer;
+  now?: () => Date;
+  /** Observes each write transaction's duration (metrics). */
+  onWriteLatency?: (seconds: number) => void;
+}
+
+interface Pending {
+  resolve: (events: StoreEvent[]) => void;
+  reject: (err: unknown) => void;
+}
+
+export class MemoryStore {
+  private tables: Tables = newTables();
+  private listeners = new Set<StoreListener>();
+  private pending = new Map<string, Pending>();
+  private outcome = new Map<string, { events?: StoreEvent[]; error?: unknown }>();
+  private appliedIndex = 0;
+
+  constructor(private readonly opts: StoreOptions) {}
+
+  get lastApplied(): number {
+    return this.appliedIndex;
+  }
+
+  /** Runs `fn` against a consistent view of the committed state. */
+  view<T>(fn: (tx: ReadTx) => T): T {
+    return fn(new ReadView(this.tables));
+  }
+
+  /**
+   * Runs `fn` to build a transaction, proposes it and resolves with its events once committed and applied.
+   * Stale versions and name conflicts fail early; a race lost at commit time fails with the same errors.
+   */
+  async update(fn: (tx: WriteTx) => void): Promise<StoreEvent[]> {
+    const tx = this.newWriteTx();
+    fn(tx);
+    if (tx.actions.length === 0) return [];
+    return this.propose(tx);
+  }
+
+  newWriteTx(): WriteTx {
+    return new WriteTx(this.tables);
+  }
+
+  /** Proposes a prepared transaction (used by `update` and the batch helper). */
+  async propose(tx: WriteTx): Promise<StoreEvent[]> {
+    if (tx.actions.length > MAX_ACTIONS_PER_TX) {
+      throw new InvalidArgument(
+        `transaction has ${tx.actions.length} changes (maximum ${MAX_ACTIONS_PER_TX})`,
+      );
+    }
+    const now = this.opts.now?.() ?? new Date();
+    const txn: Transaction = {
+      txid: randomBytes(8).toString('hex'),
+      time: now.toISOString(),
+      actions: tx.actions,
+    };
+    const data = encode(txn);
+    if (data.length > MAX_TX_BYTES)
+      throw new InvalidArgument(`transaction is ${data.length} bytes (maximum ${MAX_TX_BYTES})`);
+    const started = process.hrtime.bigint();
+    const done = new Promise<StoreEvent[]>((resolve, reject) =>
+      this.pending.set(txn.txid, { resolve, reject }),
+    );
+    try {
+      await this.opts.proposer.propose(data);
+    } catch (err) {
+      this.pending.delete(txn.txid);
+      throw err;
+    }
+    // The proposer resolves after local apply, so the outcome is known by now.
+    const out = this.outcome.get(txn.txid);
+    this.pending.delete(txn.txid);
+    this.outcome.delete(txn.txid);
+    this.opts.onWriteLatency?.(Number(process.hrtime.bigint() - started) / 1e9);
+    if (!out) {
+      void done.catch(() => undefined);
+      throw new Unavailable('transaction was committed but not applied locally');
+    }
+    if (out.error) throw out.error;
+    return out.events!;
+  }
+
+  /** Applies a committed Raft entry; called on every manager in log order. Never throws for a bad transaction. */
+  applyCommitted(index: number, data: Uint8Array): void {
+    if (index <= this.appliedIndex) return;
+    this.appliedIndex = index;
+    if (data.length === 0) return; // leader no-op entries
+    const txn = decode<Transaction>(data);
+    let events: StoreEvent[];
+    try {
+      events = applyTransaction(this.tables, index, txn);
+    } catch (error) {
+      if (this.pending.has(txn.txid)) this.outcome.set(txn.txid, { error });
+      return;
+    }
+    if (this.pending.has(txn.txid)) this.outcome.set(txn.txid, { events });
+    for (const l of this.listeners) l(events);
+  }
+
+  /** Subscribes to committed changes; returns the unsubscribe function. Events' objects are read-only. */
+  watch(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): Uint8Array {
+    const objects: Record<string, StoredObject[]> = {};
+    for (const k of KINDS) objects[k] = [...this.tables[k].byId.values()];
+    return encode({ appliedIndex: this.appliedIndex, objects });
+  }
+
+  restore(data: Uint8Array): void {
+    const snap = decode<{ appliedIndex: number; objects: Record<Kind, StoredObject[]> }>(data);
+    const tables = newTables();
+    for (const k of KINDS)
+      for (const o of snap.objects[k] ?? []) (tables[k] as { put(o: StoredObject): void }).put(o);
+    this.tables = tables;
+    this.appliedIndex = snap.appliedIndex;
+  }
+}
