@@ -1,27 +1,11 @@
 import test from 'ava';
-import { MemoryStore, batchUpdate, type Proposer, type StoreEvent } from '../../../manager/store/index.js';
+import { MemoryStore, batchUpdate, type StoreEvent, type WriteTx } from '../../../manager/store/index.js';
+import { storeCluster } from '../../support/log-proposer.js';
 import { Conflict, NotFound, InvalidArgument, type Service, type Task } from '../../../api/index.js';
 
-/** Stands in for Raft in unit tests: a log that commits every proposal in order to all replicas. */
-class LogProposer implements Proposer {
-  readonly log: Uint8Array[] = [];
-  readonly replicas: MemoryStore[] = [];
-  async propose(data: Uint8Array): Promise<{ index: number }> {
-    this.log.push(data);
-    const index = this.log.length;
-    for (const r of this.replicas) r.applyCommitted(index, data);
-    return { index };
-  }
-}
-
 function cluster(n = 1) {
-  const p = new LogProposer();
-  const stores = Array.from(
-    { length: n },
-    () => new MemoryStore({ proposer: p, now: () => new Date('2026-01-01T00:00:00Z') }),
-  );
-  p.replicas.push(...stores);
-  return { p, stores, store: stores[0]! };
+  const { proposer: p, stores, store } = storeCluster(n, () => new Date('2026-01-01T00:00:00Z'));
+  return { p, stores, store };
 }
 
 const svc = (id: string, name: string): Service => ({
@@ -178,12 +162,9 @@ test('oversized transactions are refused; the batch helper splits by the cap', a
     { instanceOf: InvalidArgument, message: /maximum 200/ },
   );
   const before = p.log.length;
-  const units = Array.from(
-    { length: 1000 },
-    (_, i) => (tx: import('../../../manager/store/index.js').WriteTx) => {
-      tx.create('task', task(`t${i}`, 's1', i + 1));
-    },
-  );
+  const units = Array.from({ length: 1000 }, (_, i) => (tx: WriteTx) => {
+    tx.create('task', task(`t${i}`, 's1', i + 1));
+  });
   const events = await batchUpdate(store, units, 200);
   t.is(events.length, 1000);
   t.is(p.log.length - before, 5);

@@ -1,0 +1,171 @@
+// /services routes: create, list, inspect, update (incl. rollback), remove.
+import type { FastifyInstance } from 'fastify';
+import {
+  FailedPrecondition,
+  InvalidArgument,
+  NotFound,
+  newId,
+  validateServiceSpec,
+  withServiceDefaults,
+  Conflict,
+  type Service,
+  type ServiceSpec,
+  type Task,
+} from '../../api/index.js';
+import type { MemoryStore, ReadTx } from '../store/index.js';
+import { matchExact, matchLabels, matchNamePrefix, matchPrefix, parseFilters } from './filters.js';
+import { lookup, parseVersion, requireBody } from './lookup.js';
+
+function modeOf(spec: ServiceSpec): string {
+  const m = spec.Mode ?? {};
+  if (m.Global) return 'global';
+  if (m.ReplicatedJob) return 'replicated-job';
+  if (m.GlobalJob) return 'global-job';
+  return 'replicated';
+}
+
+/** Secrets and configs a spec references must exist, with the names the client gave. */
+function checkReferences(tx: ReadTx, spec: ServiceSpec): void {
+  const c = spec.TaskTemplate.ContainerSpec;
+  const missingSecrets = (c?.Secrets ?? [])
+    .filter((s) => !tx.get('secret', s.SecretID))
+    .map((s) => s.SecretName);
+  if (missingSecrets.length) throw new InvalidArgument(`secret not found: ${missingSecrets.join(', ')}`);
+  const missingConfigs = (c?.Configs ?? [])
+    .filter((s) => !tx.get('config', s.ConfigID))
+    .map((s) => s.ConfigName);
+  if (missingConfigs.length) throw new InvalidArgument(`config not found: ${missingConfigs.join(', ')}`);
+  for (const n of [...(spec.TaskTemplate.Networks ?? []), ...(spec.Networks ?? [])]) {
+    const net = tx.get('network', n.Target) ?? tx.find('network', 'name', n.Target)[0];
+    if (!net) throw new NotFound(`network ${n.Target} not found`);
+    n.Target = net.ID;
+  }
+}
+
+/** Running/desired/completed counts, as `GET /services?status=true` reports them. */
+export function serviceStatus(
+  tx: ReadTx,
+  service: Service,
+  readyNodes: number,
+): NonNullable<Service['ServiceStatus']> {
+  const tasks = tx.find('task', 'service', service.ID);
+  const running = tasks.filter(
+    (t: Task) => t.Status.State === 'running' && t.DesiredState === 'running',
+  ).length;
+  const completed = tasks.filter((t: Task) => t.Status.State === 'complete').length;
+  const m = service.Spec.Mode ?? {};
+  let desired: number;
+  if (m.Replicated) desired = m.Replicated.Replicas ?? 0;
+  else if (m.ReplicatedJob)
+    desired = Math.min(
+      m.ReplicatedJob.MaxConcurrent ?? 1,
+      Math.max(0, (m.ReplicatedJob.TotalCompletions ?? 0) - completed),
+    );
+  else
+    desired =
+      tasks.filter((t: Task) => t.DesiredState === 'running' || t.DesiredState === 'complete').length ||
+      readyNodes;
+  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
+}
+
+export function serviceRoutes(store: MemoryStore) {
+  return (app: FastifyInstance): void => {
+    app.post('/services/create', async (req, reply) => {
+      const spec = requireBody<ServiceSpec>(req.body, 'service spec');
+      validateServiceSpec(spec);
+      const filled = withServiceDefaults(spec);
+      const id = newId();
+      await store.update((tx) => {
+        checkReferences(tx, filled);
+        const service: Service = {
+          ID: id,
+          Version: { Index: 0 },
+          CreatedAt: '',
+          UpdatedAt: '',
+          Spec: filled,
+          Endpoint: { Spec: filled.EndpointSpec ?? { Mode: 'vip' } },
+        };
+        if (filled.Mode?.ReplicatedJob || filled.Mode?.GlobalJob)
+          service.JobStatus = { JobIteration: { Index: 0 } };
+        tx.create('service', service);
+      });
+      void reply.code(201);
+      return { ID: id };
+    });
+
+    app.get('/services', async (req) => {
+      const q = req.query as { filters?: string; status?: string };
+      const f = parseFilters(q.filters, ['id', 'label', 'mode', 'name']);
+      return store.view((tx) => {
+        const readyNodes = tx
+          .all('node')
+          .filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active').length;
+        return tx
+          .all('service')
+          .filter(
+            (s) =>
+              matchPrefix(f, 'id', s.ID) &&
+              matchNamePrefix(f, 'name', s.Spec.Name) &&
+              matchLabels(f, 'label', s.Spec.Labels) &&
+              matchExact(f, 'mode', modeOf(s.Spec)),
+          )
+          .sort((a, b) => a.Spec.Name.localeCompare(b.Spec.Name))
+          .map((s) =>
+            q.status === 'true' || q.status === '1'
+              ? { ...s, ServiceStatus: serviceStatus(tx, s, readyNodes) }
+              : s,
+          );
+      });
+    });
+
+    app.get('/services/:id', async (req) => {
+      const { id } = req.params as { id: string };
+      return store.view((tx) => lookup(tx, 'service', id));
+    });
+
+    app.post('/services/:id/update', async (req) => {
+      const { id } = req.params as { id: string };
+      const q = req.query as { version?: string; rollback?: string };
+      const version = parseVersion(q.version);
+      const body = requireBody<ServiceSpec>(req.body, 'service spec');
+      const rollback = q.rollback === 'previous';
+      if (!rollback) validateServiceSpec(body);
+      await store.update((tx) => {
+        const current = lookup(tx, 'service', id);
+        if (current.Version.Index !== version) throw new Conflict('update out of sequence');
+        let next: ServiceSpec;
+        if (rollback) {
+          if (!current.PreviousSpec)
+            throw new FailedPrecondition(`service ${current.Spec.Name} does not have a previous spec`);
+          next = current.PreviousSpec;
+        } else {
+          next = withServiceDefaults(body);
+          checkReferences(tx, next);
+        }
+        if (next.Name !== current.Spec.Name) throw new InvalidArgument('renaming services is not supported');
+        if (modeOf(next) !== modeOf(current.Spec))
+          throw new InvalidArgument('service mode change is not allowed');
+        current.PreviousSpec = current.Spec;
+        current.Spec = next;
+        current.Endpoint = { ...current.Endpoint, Spec: next.EndpointSpec ?? { Mode: 'vip' } };
+        // The update orchestrator sets UpdateStatus when it starts rolling the new spec out.
+        if (rollback)
+          current.UpdateStatus = {
+            State: 'rollback_started',
+            StartedAt: new Date().toISOString(),
+            Message: 'manually requested rollback',
+          };
+        else delete current.UpdateStatus;
+        tx.update('service', current);
+      });
+      return { Warnings: null };
+    });
+
+    app.delete('/services/:id', async (req, reply) => {
+      const { id } = req.params as { id: string };
+      await store.update((tx) => tx.delete('service', lookup(tx, 'service', id).ID));
+      void reply.code(200);
+      return '';
+    });
+  };
+}
