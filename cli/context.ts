@@ -4,9 +4,11 @@ import { ApiClient } from './client.js';
 
 export const DEFAULT_CLI_HOST = 'unix:///run/tsswarm/tsswarm.sock';
 
+/** The program's -H/--host (subcommands may have a --host of their own, e.g. `service create --host`). */
 export function hostOf(cmd: Command): string {
-  const opts = cmd.optsWithGlobals<{ host?: string }>();
-  return opts.host ?? process.env.TSSWARM_HOST ?? DEFAULT_CLI_HOST;
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  return root.opts<{ host?: string }>().host ?? process.env.TSSWARM_HOST ?? DEFAULT_CLI_HOST;
 }
 
 export function clientOf(cmd: Command): ApiClient {

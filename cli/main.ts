@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { PRODUCT_VERSION } from '../api/index.js';
 import { registerSystem } from './commands/system.js';
 import { registerDaemon } from './commands/daemon.js';
+import { registerService } from './commands/service.js';
+import { registerSecretAndConfig } from './commands/secret-config.js';
 import { CliError } from './context.js';
 
 export function buildProgram(): Command {
@@ -11,10 +13,13 @@ export function buildProgram(): Command {
     .description('A Swarm-style clustered service manager')
     .version(PRODUCT_VERSION, '-v, --version', 'Print version information and quit')
     .option('-H, --host <host>', 'Daemon socket to connect to (env TSSWARM_HOST)')
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride();
   registerSystem(program);
   registerDaemon(program);
+  registerService(program);
+  registerSecretAndConfig(program);
   return program;
 }
 
@@ -24,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    process.stderr.write(`${(err as Error).message}\n`);
+    const message = (err as Error).message;
+    if (message) process.stderr.write(`${message}\n`);
     return err instanceof CliError ? err.exitCode : 1;
   }
 }
