@@ -4,3 +4,4 @@ export { groupSlots, isRunnable, slotKey, type Slot } from './slots.js';
 export { reconcileReplicated, type ReconcileResult } from './replicated.js';
 export { needsSupervision, restartDecision, type RestartDecision } from './restart.js';
 export { tasksToReap } from './reaper.js';
+export { reconcileGlobal, eligibleForGlobal } from './global.js';

@@ -171,3 +171,38 @@ test('reaper keeps the newest history per slot and deletes stopped tasks marked 
   t.deepEqual(reaped.sort(), ['1@01', '1@02', '2@00']);
   t.is(tasksToReap(tasks, -1).length, 1, 'negative limit keeps all history');
 });
+
+test('global: one task per ready active node; drained nodes lose theirs, paused keep them, departed nodes are cleaned', async (t) => {
+  const { reconcileGlobal } = await import('../../../manager/orchestrator/index.js');
+  const svc = { ...service(1), Spec: { ...service(1).Spec, Mode: { Global: {} } } };
+  const drained = { ...node('d'), Spec: { Role: 'worker' as const, Availability: 'drain' as const } };
+  const paused = { ...node('p'), Spec: { Role: 'worker' as const, Availability: 'pause' as const } };
+  const onNode = (id: string) => ({
+    ...newTask(svc, { nodeId: id }, NOW, `g-${id}`),
+    Status: { Timestamp: NOW, State: 'running' as const, Message: '' },
+  });
+  const r = reconcileGlobal(
+    svc,
+    [onNode('a'), onNode('d'), onNode('p'), onNode('gone')],
+    [node('a'), node('b'), node('c', 'down'), drained, paused],
+    () => true,
+    NOW,
+  );
+  t.deepEqual(
+    r.create.map((x) => x.NodeID),
+    ['b'],
+  );
+  t.deepEqual(
+    r.update.map((x) => `${x.NodeID}:${x.DesiredState}`),
+    ['d:shutdown', 'gone:remove'],
+  );
+  const constrained = reconcileGlobal(svc, [onNode('a')], [node('a'), node('b')], (n) => n.ID !== 'a', NOW);
+  t.deepEqual(
+    constrained.update.map((x) => x.NodeID),
+    ['a'],
+  );
+  t.deepEqual(
+    constrained.create.map((x) => x.NodeID),
+    ['b'],
+  );
+});
