@@ -5,3 +5,4 @@ export { reconcileReplicated, type ReconcileResult } from './replicated.js';
 export { needsSupervision, restartDecision, type RestartDecision } from './restart.js';
 export { tasksToReap } from './reaper.js';
 export { reconcileGlobal, eligibleForGlobal } from './global.js';
+export { updateStep, isUpToDate, type UpdateStep } from './update.js';
