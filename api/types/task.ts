@@ -41,4 +41,6 @@ export interface Task extends Meta, Partial<Annotations> {
   JobIteration?: { Index: number };
   /** Platform of the image, when known (used by the scheduler's platform filter). */
   Platform?: Platform;
+  /** Ports allocated to the task (swarmkit keeps them on the task; host-mode ports bind on its node). */
+  Endpoint?: Endpoint;
 }
