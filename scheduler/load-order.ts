@@ -40,11 +40,11 @@ export class LoadOrder {
     }
   }
 
-  /** Nodes from least to most loaded; ties in rank order. */
+  /** Nodes from least to most loaded; ties in rank order. The order must not change while iterating. */
   *ascending(): Generator<NodeInfo> {
-    for (const k of [...this.keys]) {
-      const b = this.buckets.get(k);
-      if (b) yield* [...b];
+    for (const k of this.keys) {
+      const b = this.buckets.get(k)!;
+      for (let i = 0; i < b.length; i++) yield b[i]!;
     }
   }
 }
