@@ -1,8 +1,6 @@
 import test from 'ava';
 import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CAClient,
   CertificateStore,
@@ -16,7 +14,6 @@ import {
   type NodeCredentials,
 } from '../../../pki/index.js';
 import { MANAGER_ONLY, startPkiServer, type PkiServer } from '../../support/pki-server.js';
-import { tempDir } from '../../support/temp.js';
 
 let srv: PkiServer;
 test.before(async () => {
@@ -57,39 +54,6 @@ test.serial(
     t.not(worker.nodeId, manager.nodeId);
   },
 );
-
-test.serial('openssl parses the certificates: prime256v1 keys and the subject fields', async (t) => {
-  const j = await joinRequest(srv.address, srv.cluster.tokens.manager);
-  const dir = tempDir();
-  try {
-    writeFileSync(join(dir.path, 'node.crt'), j.credentials.certPem);
-    writeFileSync(join(dir.path, 'ca.crt'), j.credentials.rootCaPem);
-    const node = execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(dir.path, 'node.crt')], {
-      encoding: 'utf8',
-    });
-    t.regex(node, /ASN1 OID: prime256v1/);
-    t.regex(node, /Signature Algorithm: ecdsa-with-SHA256/);
-    t.regex(
-      node,
-      new RegExp(`Subject: O ?= ?${srv.cluster.clusterId}, OU ?= ?swarm-manager, CN ?= ?${j.nodeId}`),
-    );
-    t.regex(node, /TLS Web Server Authentication, TLS Web Client Authentication/);
-    const root = execFileSync('openssl', ['x509', '-noout', '-text', '-in', join(dir.path, 'ca.crt')], {
-      encoding: 'utf8',
-    });
-    t.regex(root, /Subject: CN ?= ?swarm-ca/);
-    t.regex(root, /CA:TRUE/);
-    t.regex(root, /ASN1 OID: prime256v1/);
-    const verify = execFileSync(
-      'openssl',
-      ['verify', '-CAfile', join(dir.path, 'ca.crt'), join(dir.path, 'node.crt')],
-      { encoding: 'utf8' },
-    );
-    t.regex(verify, /: OK/);
-  } finally {
-    dir.remove();
-  }
-});
 
 test.serial('a wrong or rotated-away token is refused with "invalid join token"', async (t) => {
   const old = srv.cluster.authority.joinTokens.worker;
