@@ -88,6 +88,16 @@ export class Progress {
     } else if (this.state === 'probe') this.probeSent = true;
   }
 
+  /** A heartbeat answer while the window is full: let one more append out, in case acks were lost. */
+  freeFirstInflight(): void {
+    const first = this.inflight.shift();
+    if (first) this.inflightBytes -= first.bytes;
+  }
+
+  isFull(maxMsgs: number, maxBytes: number): boolean {
+    return this.state === 'replicate' && (this.inflight.length >= maxMsgs || this.inflightBytes >= maxBytes);
+  }
+
   freeInflightTo(index: number): void {
     while (this.inflight.length > 0 && this.inflight[0]!.index <= index)
       this.inflightBytes -= this.inflight.shift()!.bytes;

@@ -462,6 +462,7 @@ export class RaftCore {
       case 'heartbeatResp':
         pr.recentActive = true;
         pr.probeSent = false;
+        if (pr.isFull(this.cfg.maxInflightMsgs, this.maxInflightBytes())) pr.freeFirstInflight();
         if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
         if (m.context) this.ackRead(m.context, m.from);
         return;
