@@ -1,0 +1,116 @@
+// A linearizability checker for key-value histories: Wing & Gong's search with Lowe's memoisation of
+// (linearized set, state) pairs, one key at a time (a KV store's keys are independent objects).
+
+export interface KvOp {
+  clientId: number | string;
+  kind: 'put' | 'get';
+  key: string;
+  /** put: the value written. */
+  value?: string;
+  /** get: the value read (undefined = key absent). */
+  output?: string;
+  call: number;
+  /** Infinity for an operation whose outcome the client never learned. */
+  return: number;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  key?: string;
+  detail?: string;
+}
+
+interface Node {
+  op: number;
+  isCall: boolean;
+  time: number;
+  match?: Node;
+  prev?: Node;
+  next?: Node;
+}
+
+function checkKey(ops: KvOp[]): boolean {
+  // Reads whose answer never came back constrain nothing.
+  ops = ops.filter((o) => !(o.kind === 'get' && o.return === Infinity));
+  if (ops.length === 0) return true;
+  const events: Node[] = [];
+  ops.forEach((o, i) => {
+    const call: Node = { op: i, isCall: true, time: o.call };
+    const ret: Node = { op: i, isCall: false, time: o.return };
+    call.match = ret;
+    events.push(call, ret);
+  });
+  // Calls before returns at equal times: such operations are concurrent, not ordered.
+  events.sort((a, b) => a.time - b.time || (a.isCall === b.isCall ? 0 : a.isCall ? -1 : 1));
+  const head: Node = { op: -1, isCall: false, time: -Infinity };
+  let prev = head;
+  for (const e of events) {
+    prev.next = e;
+    e.prev = prev;
+    prev = e;
+  }
+  const lift = (call: Node): void => {
+    call.prev!.next = call.next;
+    if (call.next) call.next.prev = call.prev;
+    const ret = call.match!;
+    ret.prev!.next = ret.next;
+    if (ret.next) ret.next.prev = ret.prev;
+  };
+  const unlift = (call: Node): void => {
+    const ret = call.match!;
+    ret.prev!.next = ret;
+    if (ret.next) ret.next.prev = ret;
+    call.prev!.next = call;
+    if (call.next) call.next.prev = call;
+  };
+  const linearized = new Uint8Array(ops.length);
+  const seen = new Set<string>();
+  const stack: { call: Node; state: string | undefined }[] = [];
+  let state: string | undefined = undefined;
+  let entry = head.next;
+  while (head.next) {
+    if (!entry) return false;
+    if (entry.isCall) {
+      const o = ops[entry.op]!;
+      const ok = o.kind === 'put' || o.output === state;
+      const next = o.kind === 'put' ? o.value : state;
+      if (ok) {
+        linearized[entry.op] = 1;
+        const key = `${Buffer.from(linearized).toString('base64')}|${next ?? '\u0000'}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          stack.push({ call: entry, state });
+          state = next;
+          lift(entry);
+          entry = head.next;
+          continue;
+        }
+        linearized[entry.op] = 0;
+      }
+      entry = entry.next;
+    } else {
+      // A return whose call could not be linearized before it: undo the last choice.
+      const top = stack.pop();
+      if (!top) return false;
+      state = top.state;
+      linearized[top.call.op] = 0;
+      unlift(top.call);
+      entry = top.call.next;
+    }
+  }
+  return true;
+}
+
+export function checkKvHistory(ops: KvOp[]): CheckResult {
+  const byKey = new Map<string, KvOp[]>();
+  for (const o of ops) byKey.set(o.key, [...(byKey.get(o.key) ?? []), o]);
+  for (const [key, list] of byKey) {
+    if (!checkKey(list))
+      return {
+        ok: false,
+        key,
+        detail: `no linearization exists for the ${list.length} operations on key "${key}"`,
+      };
+  }
+  return { ok: true };
+}
