@@ -2,3 +2,6 @@
 export * from './types.js';
 export { RaftCore, type RestoreState } from './core/raft-core.js';
 export { NotLeaderError } from './core/errors.js';
+export { Wal, WalCorruption, DEFAULT_SEGMENT_BYTES, type WalState } from './storage/wal.js';
+export { SnapshotStore } from './storage/snapshots.js';
+export { crc32c } from './storage/crc32c.js';

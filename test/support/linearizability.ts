@@ -73,7 +73,7 @@ function checkKey(ops: KvOp[]): boolean {
     if (entry.isCall) {
       const o = ops[entry.op]!;
       const ok = o.kind === 'put' || o.output === state;
-      const next = o.kind === 'put' ? o.value : state;
+      const next: string | undefined = o.kind === 'put' ? o.value : state;
       if (ok) {
         linearized[entry.op] = 1;
         const key = `${Buffer.from(linearized).toString('base64')}|${next ?? '\u0000'}`;
