@@ -1,7 +1,15 @@
-// raft/: consensus — the pure core (this folder's core/), with storage, transport and the node driver to come.
+// raft/: consensus — the pure core, the WAL and snapshot files, the gRPC transport and the node driver.
 export * from './types.js';
 export { RaftCore, type RestoreState } from './core/raft-core.js';
 export { NotLeaderError } from './core/errors.js';
 export { Wal, WalCorruption, DEFAULT_SEGMENT_BYTES, type WalState } from './storage/wal.js';
 export { SnapshotStore } from './storage/snapshots.js';
 export { crc32c } from './storage/crc32c.js';
+export {
+  GrpcTransport,
+  raftServiceDefinition,
+  RAFT_SERVICE,
+  type TransportHandlers,
+  type TransportOptions,
+} from './transport/grpc-transport.js';
+export { RaftNode, type RaftNodeOptions, type StateMachine, type LeaderChange } from './node.js';
