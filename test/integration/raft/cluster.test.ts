@@ -123,3 +123,40 @@ test('a member far behind catches up through a snapshot; learners join and are p
     c.dir.remove();
   }
 });
+
+test('bad input on the transport: malformed frames and messages from unknown members are dropped and counted', async (t) => {
+  const c = await cluster(3);
+  try {
+    const l = await c.leader();
+    const grpc = await import('@grpc/grpc-js');
+    const { encode } = await import('../../../api/index.js');
+    const client = new grpc.Client(`127.0.0.1:${l.port}`, grpc.credentials.createInsecure());
+    const frames = [
+      Buffer.from([0xc1, 0xff, 0x00]),
+      encode({ type: 'app', from: 'intruder', to: l.id, term: 999, logTerm: 0, index: 0, commit: 0 }),
+      encode({ nonsense: true }),
+    ];
+    await new Promise<void>((resolve) => {
+      const s = client.makeClientStreamRequest(
+        '/tsswarm.Raft/Send',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        () => resolve(),
+      );
+      for (const f of frames) s.write(f);
+      s.end();
+    });
+    client.close();
+    await waitFor(
+      async () => l.transport.malformed >= 1 && l.node.status().droppedMessages >= 2,
+      5000,
+      'drops counted',
+    );
+    t.true(l.node.isLeader, 'the leader was not disturbed by a higher term from an unknown member');
+    await l.put('still', 'works');
+    t.is(l.sm.data.get('still'), 'works');
+  } finally {
+    for (const n of c.nodes) await n.stop();
+    c.dir.remove();
+  }
+});
