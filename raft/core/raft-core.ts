@@ -18,8 +18,11 @@ import type {
 } from '../types.js';
 import { EntryType } from '../types.js';
 import { NotLeaderError } from './errors.js';
-import { Progress } from './progress.js';
+import { answerAppend, answerHeartbeat, grantsVote, type Reply } from './follower.js';
+import type { Progress } from './progress.js';
 import { RaftLog, entrySize } from './raft-log.js';
+import { ReadOnly, type PendingRead } from './read-only.js';
+import { ProgressTracker } from './tracker.js';
 import { isWellFormed } from './validate.js';
 
 export interface RestoreState {
@@ -31,14 +34,19 @@ export interface RestoreState {
 
 const CAMPAIGN_TRANSFER = new Uint8Array([1]);
 const EMPTY = new Uint8Array(0);
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const isTransferCampaign = (ctx: Uint8Array | undefined): boolean =>
+  ctx !== undefined && ctx.length === 1 && ctx[0] === CAMPAIGN_TRANSFER[0];
 
-interface PendingRead {
-  index: number;
-  ctx: Uint8Array;
-  /** Follower that asked (answered with readIndexResp), or '' for a local request. */
-  from: MemberId;
-  acks: Set<MemberId>;
+export interface RaftStatus {
+  id: MemberId;
+  term: number;
+  vote: string;
+  commit: number;
+  applied: number;
+  lead: MemberId | '';
+  role: Role;
+  conf: ConfState;
+  progress?: Record<MemberId, { match: number; next: number; state: 'probe' | 'replicate' | 'snapshot' }>;
 }
 
 export class RaftCore {
@@ -48,10 +56,7 @@ export class RaftCore {
   lead: MemberId | '' = '';
   role: Role = 'follower';
   readonly log: RaftLog;
-  private voters = new Set<MemberId>();
-  private learners = new Set<MemberId>();
-  private progress = new Map<MemberId, Progress>();
-  private votes = new Map<MemberId, boolean>();
+  private readonly tracker: ProgressTracker;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
@@ -60,9 +65,7 @@ export class RaftCore {
   private uncommittedSize = 0;
   private msgs: Message[] = [];
   private readStates: ReadState[] = [];
-  private pendingReads: PendingRead[] = [];
-  /** Local reads waiting for the new leader's first commit in its term. */
-  private deferredReads: { ctx: Uint8Array; from: MemberId }[] = [];
+  private readonly reads = new ReadOnly();
   private snapshot?: Snapshot;
   private unstableSnapshot?: Snapshot;
   private prevSoft: SoftState;
@@ -81,7 +84,7 @@ export class RaftCore {
       restore.hardState.commit,
     );
     this.snapshot = restore.snapshot;
-    this.applyConf(snapMeta?.conf ?? restore.conf);
+    this.tracker = new ProgressTracker(snapMeta?.conf ?? restore.conf);
     this.term = restore.hardState.term;
     this.vote = restore.hardState.vote;
     this.becomeFollower(this.term, '');
@@ -97,19 +100,6 @@ export class RaftCore {
     return { term: this.term, vote: this.vote, commit: this.log.committed };
   }
 
-  private quorum(): number {
-    return Math.floor(this.voters.size / 2) + 1;
-  }
-
-  private isMember(id: MemberId): boolean {
-    return this.voters.has(id) || this.learners.has(id);
-  }
-
-  private applyConf(conf: ConfState): void {
-    this.voters = new Set(conf.voters);
-    this.learners = new Set(conf.learners.filter((l) => !this.voters.has(l)));
-  }
-
   // ---- role changes ----
 
   private reset(term: number): void {
@@ -122,16 +112,11 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout =
       this.cfg.electionTick + Math.floor(this.cfg.random() * this.cfg.electionTick);
-    this.votes.clear();
+    this.tracker.resetVotes();
     this.leadTransferee = '';
-    this.pendingReads = [];
-    this.deferredReads = [];
+    this.reads.reset();
     this.uncommittedSize = 0;
-    this.progress.clear();
-    for (const id of [...this.voters, ...this.learners])
-      this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.learners.has(id)));
-    const self = this.progress.get(this.id);
-    if (self) self.match = this.log.lastIndex();
+    this.tracker.resetProgress(this.log.lastIndex(), this.id);
   }
 
   private becomeFollower(term: number, lead: MemberId | ''): void {
@@ -143,7 +128,7 @@ export class RaftCore {
   private becomePreCandidate(): void {
     // A pre-candidate changes neither term nor vote: a lost pre-election leaves no trace.
     this.role = 'preCandidate';
-    this.votes.clear();
+    this.tracker.resetVotes();
     this.lead = '';
   }
 
@@ -167,7 +152,7 @@ export class RaftCore {
   tick(): void {
     if (this.role === 'leader') return this.tickLeader();
     this.electionElapsed++;
-    if (this.electionElapsed >= this.randomizedElectionTimeout && this.voters.has(this.id)) {
+    if (this.electionElapsed >= this.randomizedElectionTimeout && this.tracker.isVoter(this.id)) {
       this.electionElapsed = 0;
       this.hup(false);
     }
@@ -178,7 +163,7 @@ export class RaftCore {
     this.electionElapsed++;
     if (this.electionElapsed >= this.cfg.electionTick) {
       this.electionElapsed = 0;
-      if (this.cfg.checkQuorum && !this.quorumActive()) {
+      if (this.cfg.checkQuorum && !this.tracker.quorumActive(this.id)) {
         this.becomeFollower(this.term, '');
         return;
       }
@@ -191,16 +176,6 @@ export class RaftCore {
     }
   }
 
-  private quorumActive(): boolean {
-    let active = 0;
-    for (const id of this.voters) {
-      const pr = this.progress.get(id);
-      if (id === this.id || pr?.recentActive) active++;
-      if (pr && id !== this.id) pr.recentActive = false;
-    }
-    return active >= this.quorum();
-  }
-
   // ---- elections ----
 
   /** Starts an election now (tests, transfers, forced recovery). */
@@ -209,7 +184,7 @@ export class RaftCore {
   }
 
   private hup(transfer: boolean): void {
-    if (this.role === 'leader' || !this.voters.has(this.id)) return;
+    if (this.role === 'leader' || !this.tracker.isVoter(this.id)) return;
     // Conf changes committed but not yet applied could change who may vote: wait until they are applied.
     const pending = this.log
       .slice(this.log.applied + 1, this.log.committed + 1)
@@ -223,9 +198,9 @@ export class RaftCore {
     if (kind === 'preVote') this.becomePreCandidate();
     else this.becomeCandidate();
     const term = kind === 'preVote' ? this.term + 1 : this.term;
-    this.votes.set(this.id, true);
-    if (this.tally() === 'won') return this.wonElection(kind);
-    for (const id of this.voters) {
+    this.tracker.recordVote(this.id, true);
+    if (this.tracker.tally() === 'won') return this.wonElection(kind);
+    for (const id of this.tracker.voters()) {
       if (id === this.id) continue;
       this.send({
         type: kind,
@@ -236,19 +211,6 @@ export class RaftCore {
         context: transfer ? CAMPAIGN_TRANSFER : undefined,
       });
     }
-  }
-
-  private tally(): 'won' | 'lost' | 'pending' {
-    let granted = 0;
-    let rejected = 0;
-    for (const id of this.voters) {
-      const v = this.votes.get(id);
-      if (v === true) granted++;
-      else if (v === false) rejected++;
-    }
-    if (granted >= this.quorum()) return 'won';
-    if (rejected >= this.quorum()) return 'lost';
-    return 'pending';
   }
 
   private wonElection(kind: 'preVote' | 'vote'): void {
@@ -265,13 +227,13 @@ export class RaftCore {
     }
     // Messages from outside the configuration are dropped, unless this node is not a member itself yet
     // (a new member learns the configuration from the leader's log or snapshot).
-    if (!this.isMember(m.from) && this.isMember(this.id)) {
+    if (!this.tracker.isMember(m.from) && this.tracker.isMember(this.id)) {
       this.dropped++;
       return;
     }
     if (m.term > this.term) {
       if (m.type === 'vote' || m.type === 'preVote') {
-        const forced = m.context !== undefined && hex(m.context) === hex(CAMPAIGN_TRANSFER);
+        const forced = isTransferCampaign(m.context);
         const inLease =
           this.cfg.checkQuorum && this.lead !== '' && this.electionElapsed < this.cfg.electionTick;
         if (!forced && inLease) {
@@ -313,12 +275,9 @@ export class RaftCore {
   }
 
   private handleVoteRequest(m: Message): void {
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === '' && this.lead === '') ||
-      (m.type === 'preVote' && m.term > this.term);
     const respType: MessageType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm) && this.voters.has(m.from)) {
+    const view = { ...this, log: this.log, isVoter: (id: MemberId) => this.tracker.isVoter(id) };
+    if (grantsVote(view, m)) {
       this.send({ type: respType, to: m.from, term: m.term });
       if (m.type === 'vote') {
         this.electionElapsed = 0;
@@ -342,8 +301,8 @@ export class RaftCore {
         this.becomeFollower(m.term, m.from);
         return this.handleSnapshot(m);
       case myResp: {
-        this.votes.set(m.from, !m.reject);
-        const result = this.tally();
+        this.tracker.recordVote(m.from, !m.reject);
+        const result = this.tracker.tally();
         if (result === 'won') this.wonElection(this.role === 'preCandidate' ? 'preVote' : 'vote');
         else if (result === 'lost') this.becomeFollower(this.term, '');
         return;
@@ -382,30 +341,11 @@ export class RaftCore {
   // ---- follower side of replication ----
 
   private handleAppend(m: Message): void {
-    if (m.index < this.log.committed) {
-      this.send({ type: 'appResp', to: m.from, index: this.log.committed });
-      return;
-    }
-    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries ?? []);
-    if (lastNew !== undefined) {
-      this.send({ type: 'appResp', to: m.from, index: lastNew });
-      return;
-    }
-    // Fast backtracking: point the leader at the last entry whose term could match.
-    const hintIndex = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
-    this.send({
-      type: 'appResp',
-      to: m.from,
-      index: m.index,
-      reject: true,
-      rejectHint: hintIndex,
-      logTerm: this.log.term(hintIndex) ?? 0,
-    });
+    this.reply(answerAppend(this.log, m));
   }
 
   private handleHeartbeat(m: Message): void {
-    this.log.commitTo(m.commit);
-    this.send({ type: 'heartbeatResp', to: m.from, context: m.context });
+    this.reply(answerHeartbeat(this.log, m));
   }
 
   private handleSnapshot(m: Message): void {
@@ -418,7 +358,7 @@ export class RaftCore {
       return;
     }
     this.log.restore(snap.meta);
-    this.applyConf(snap.meta.conf);
+    this.tracker.setConf(snap.meta.conf);
     this.snapshot = snap;
     this.unstableSnapshot = snap;
     this.send({ type: 'appResp', to: m.from, index: this.log.lastIndex() });
@@ -428,7 +368,7 @@ export class RaftCore {
 
   private stepLeader(m: Message): void {
     if (m.type === 'readIndex') return this.handleReadIndex(m.context ?? EMPTY, m.from);
-    const pr = this.progress.get(m.from);
+    const pr = this.tracker.progress.get(m.from);
     if (!pr) {
       this.dropped++;
       return;
@@ -483,19 +423,15 @@ export class RaftCore {
       this.uncommittedSize += entrySize(e);
     }
     this.log.append(ents);
-    this.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
-    if (this.maybeCommit()) {
-      // Single voter: committed at once.
-    }
+    this.tracker.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
+    // A single voter commits at once; otherwise the followers' acknowledgements will.
+    this.maybeCommit();
     this.bcastAppend();
   }
 
   /** Commits the highest index a quorum of voters has, if it is from the current term (Raft §5.4.2). */
   private maybeCommit(): boolean {
-    const matches = [...this.voters]
-      .map((id) => (id === this.id ? this.log.lastIndex() : (this.progress.get(id)?.match ?? 0)))
-      .sort((a, b) => b - a);
-    const n = matches[this.quorum() - 1] ?? 0;
+    const n = this.tracker.quorumMatch(this.id, this.log.lastIndex());
     if (n > this.log.committed && this.log.term(n) === this.term) {
       const before = this.log.committed;
       this.log.commitTo(n);
@@ -508,11 +444,11 @@ export class RaftCore {
   }
 
   private bcastAppend(): void {
-    for (const id of this.progress.keys()) if (id !== this.id) this.sendAppend(id);
+    for (const id of this.tracker.progress.keys()) if (id !== this.id) this.sendAppend(id);
   }
 
   private bcastHeartbeat(ctx?: Uint8Array): void {
-    for (const [id, pr] of this.progress) {
+    for (const [id, pr] of this.tracker.progress) {
       if (id === this.id) continue;
       this.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), context: ctx });
     }
@@ -520,7 +456,7 @@ export class RaftCore {
 
   /** Sends the next append (or a snapshot) to `to`; returns true when it sent entries and more remain. */
   private sendAppend(to: MemberId, sendIfEmpty = true): boolean {
-    const pr = this.progress.get(to);
+    const pr = this.tracker.progress.get(to);
     if (!pr || pr.isPaused(this.cfg.maxInflightMsgs, this.maxInflightBytes())) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
@@ -585,41 +521,27 @@ export class RaftCore {
   }
 
   private applyConfChange(cc: ConfChange): void {
-    if (cc.type === 'remove') {
-      this.voters.delete(cc.id);
-      this.learners.delete(cc.id);
-      this.progress.delete(cc.id);
-      if (cc.id === this.id && this.role === 'leader') {
-        this.becomeFollower(this.term, '');
-        return;
-      }
-    } else {
-      const learner = cc.type === 'addLearner';
-      if (learner && this.voters.has(cc.id)) return; // demotion to learner is not supported
-      this.learners.delete(cc.id);
-      (learner ? this.learners : this.voters).add(cc.id);
-      const pr = this.progress.get(cc.id);
-      if (!pr) this.progress.set(cc.id, new Progress(this.log.lastIndex() + 1, learner));
-      else if (!learner && pr.isLearner) {
-        const promoted = new Progress(pr.next, false);
-        promoted.match = pr.match;
-        this.progress.set(cc.id, promoted);
-      }
+    this.tracker.apply(cc, this.log.lastIndex());
+    if (this.role !== 'leader') return;
+    if (cc.type === 'remove' && cc.id === this.id) {
+      // The removed leader steps down once the change is committed; the rest elect a new leader.
+      this.becomeFollower(this.term, '');
+      return;
     }
-    if (this.role === 'leader') {
-      if (this.maybeCommit()) this.bcastAppend();
-      else this.bcastAppend();
-    }
+    if (cc.type === 'remove' && cc.id === this.leadTransferee) this.leadTransferee = '';
+    // The quorum changed: a removal may commit entries at once, an addition needs the log sent.
+    this.maybeCommit();
+    this.bcastAppend();
   }
 
   // ---- leadership transfer ----
 
   transferLeadership(to: MemberId): void {
     if (this.role !== 'leader') throw new NotLeaderError(this.lead);
-    if (to === this.id || !this.voters.has(to)) return;
+    if (to === this.id || !this.tracker.isVoter(to)) return;
     this.leadTransferee = to;
     this.electionElapsed = 0;
-    const pr = this.progress.get(to)!;
+    const pr = this.tracker.progress.get(to)!;
     if (pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to });
     else this.sendAppend(to);
   }
@@ -635,32 +557,20 @@ export class RaftCore {
 
   private handleReadIndex(ctx: Uint8Array, from: MemberId): void {
     // Until an entry of this term commits, the commit index may lag what earlier leaders committed.
-    if (this.log.term(this.log.committed) !== this.term) {
-      this.deferredReads.push({ ctx, from });
-      return;
-    }
-    if (this.voters.size === 1)
-      return this.answerRead({ index: this.log.committed, ctx, from, acks: new Set() });
-    this.pendingReads.push({ index: this.log.committed, ctx, from, acks: new Set([this.id]) });
-    this.bcastHeartbeat(ctx);
+    if (this.log.term(this.log.committed) !== this.term) return this.reads.defer(ctx, from);
+    const index = this.log.committed;
+    if (this.tracker.voterCount() === 1) return this.answerRead({ index, ctx, from, acks: new Set() });
+    if (this.reads.add(index, ctx, from, this.id)) this.bcastHeartbeat(ctx);
   }
 
   private releaseDeferredReads(): void {
-    if (this.deferredReads.length === 0 || this.log.term(this.log.committed) !== this.term) return;
-    const reads = this.deferredReads;
-    this.deferredReads = [];
-    for (const r of reads) this.handleReadIndex(r.ctx, r.from);
+    if (!this.reads.hasDeferred() || this.log.term(this.log.committed) !== this.term) return;
+    for (const r of this.reads.takeDeferred()) this.handleReadIndex(r.ctx, r.from);
   }
 
   private ackRead(ctx: Uint8Array, from: MemberId): void {
-    const key = hex(ctx);
-    const i = this.pendingReads.findIndex((r) => hex(r.ctx) === key);
-    if (i < 0 || !this.voters.has(from)) return;
-    const read = this.pendingReads[i]!;
-    read.acks.add(from);
-    if (read.acks.size < this.quorum()) return;
-    // A quorum confirmed leadership after every earlier request too: answer them all in order.
-    for (const r of this.pendingReads.splice(0, i + 1)) this.answerRead(r);
+    if (!this.tracker.isVoter(from)) return;
+    for (const r of this.reads.ack(ctx, from, this.tracker.quorum())) this.answerRead(r);
   }
 
   private answerRead(r: PendingRead): void {
@@ -671,12 +581,12 @@ export class RaftCore {
   // ---- feedback from the driver ----
 
   reportUnreachable(id: MemberId): void {
-    const pr = this.progress.get(id);
+    const pr = this.tracker.progress.get(id);
     if (this.role === 'leader' && pr?.state === 'replicate') pr.becomeProbe();
   }
 
   reportSnapshot(id: MemberId, ok: boolean): void {
-    const pr = this.progress.get(id);
+    const pr = this.tracker.progress.get(id);
     if (this.role !== 'leader' || pr?.state !== 'snapshot') return;
     if (!ok) pr.pendingSnapshot = 0;
     pr.becomeProbe();
@@ -694,6 +604,10 @@ export class RaftCore {
 
   private send(m: Partial<Message> & { type: MessageType; to: MemberId }): void {
     this.msgs.push({ from: this.id, term: this.term, logTerm: 0, index: 0, commit: 0, ...m } as Message);
+  }
+
+  private reply(r: Reply): void {
+    this.send(r);
   }
 
   hasReady(): boolean {
@@ -748,18 +662,8 @@ export class RaftCore {
     if (applied) this.log.applied = Math.max(this.log.applied, applied.index);
   }
 
-  status(): {
-    id: MemberId;
-    term: number;
-    vote: string;
-    commit: number;
-    applied: number;
-    lead: MemberId | '';
-    role: Role;
-    conf: ConfState;
-    progress?: Record<MemberId, { match: number; next: number; state: 'probe' | 'replicate' | 'snapshot' }>;
-  } {
-    const s = {
+  status(): RaftStatus {
+    const s: RaftStatus = {
       id: this.id,
       term: this.term,
       vote: this.vote,
@@ -767,14 +671,12 @@ export class RaftCore {
       applied: this.log.applied,
       lead: this.lead,
       role: this.role,
-      conf: { voters: [...this.voters].sort(), learners: [...this.learners].sort() },
+      conf: this.tracker.conf(),
     };
     if (this.role !== 'leader') return s;
-    const progress: Record<
-      MemberId,
-      { match: number; next: number; state: 'probe' | 'replicate' | 'snapshot' }
-    > = {};
-    for (const [id, pr] of this.progress) progress[id] = { match: pr.match, next: pr.next, state: pr.state };
+    const progress: NonNullable<RaftStatus['progress']> = {};
+    for (const [id, pr] of this.tracker.progress)
+      progress[id] = { match: pr.match, next: pr.next, state: pr.state };
     return { ...s, progress };
   }
 }

@@ -104,23 +104,38 @@ export class GrpcTransport {
     cb: grpc.sendUnaryData<Buffer>,
   ): Promise<void> {
     if (!(await this.authorized(call, cb))) return;
-    let header: Message | undefined;
-    const chunks: Buffer[] = [];
+    // The header announces the size: chunks are copied into one buffer of exactly that size as they arrive,
+    // so a snapshot costs its own size in memory, not twice that.
+    let header: (Message & { size?: number }) | undefined;
+    let data: Buffer | undefined;
+    let filled = 0;
+    let bad = false;
     call.on('data', (frame: Buffer) => {
+      if (bad) return;
       if (!header) {
         try {
-          header = decode<Message>(frame);
+          header = decode<Message & { size?: number }>(frame);
+          data = Buffer.allocUnsafe(header.size ?? 0);
         } catch {
           this.malformed++;
+          bad = true;
         }
-      } else chunks.push(frame);
-    });
-    call.on('end', () => {
-      if (!header?.snapshot) {
-        cb({ code: grpc.status.INVALID_ARGUMENT, details: 'snapshot stream without header' }, null);
         return;
       }
-      header.snapshot = { meta: header.snapshot.meta, data: Buffer.concat(chunks) };
+      if (filled + frame.length > data!.length) {
+        bad = true;
+        return;
+      }
+      frame.copy(data!, filled);
+      filled += frame.length;
+    });
+    call.on('end', () => {
+      if (bad || !header?.snapshot || filled !== data!.length) {
+        cb({ code: grpc.status.INVALID_ARGUMENT, details: 'malformed snapshot stream' }, null);
+        return;
+      }
+      header.snapshot = { meta: header.snapshot.meta, data: data! };
+      delete header.size;
       this.handlers?.onMessage(header);
       cb(null, Buffer.alloc(0));
     });
@@ -211,7 +226,9 @@ export class GrpcTransport {
       (err) => this.handlers?.onSnapshotStatus(id, !err),
     );
     call.on('error', () => undefined);
-    call.write(encode({ ...m, snapshot: { meta: snap.meta, data: new Uint8Array(0) } }));
+    call.write(
+      encode({ ...m, size: snap.data.byteLength, snapshot: { meta: snap.meta, data: new Uint8Array(0) } }),
+    );
     const data = Buffer.from(snap.data.buffer, snap.data.byteOffset, snap.data.byteLength);
     let off = 0;
     const pump = (): void => {
