@@ -18,7 +18,7 @@ import type {
 } from '../types.js';
 import { EntryType } from '../types.js';
 import { NotLeaderError } from './errors.js';
-import { answerAppend, answerHeartbeat, grantsVote, type Reply } from './follower.js';
+import { answerAppend, answerHeartbeat, grantsVote } from './follower.js';
 import type { Progress } from './progress.js';
 import { RaftLog, entrySize } from './raft-log.js';
 import { ReadOnly, type PendingRead } from './read-only.js';
@@ -276,7 +276,13 @@ export class RaftCore {
 
   private handleVoteRequest(m: Message): void {
     const respType: MessageType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
-    const view = { ...this, log: this.log, isVoter: (id: MemberId) => this.tracker.isVoter(id) };
+    const view = {
+      term: this.term,
+      vote: this.vote,
+      lead: this.lead,
+      log: this.log,
+      isVoter: (id: MemberId) => this.tracker.isVoter(id),
+    };
     if (grantsVote(view, m)) {
       this.send({ type: respType, to: m.from, term: m.term });
       if (m.type === 'vote') {
@@ -341,11 +347,11 @@ export class RaftCore {
   // ---- follower side of replication ----
 
   private handleAppend(m: Message): void {
-    this.reply(answerAppend(this.log, m));
+    this.send(answerAppend(this.log, m));
   }
 
   private handleHeartbeat(m: Message): void {
-    this.reply(answerHeartbeat(this.log, m));
+    this.send(answerHeartbeat(this.log, m));
   }
 
   private handleSnapshot(m: Message): void {
@@ -604,10 +610,6 @@ export class RaftCore {
 
   private send(m: Partial<Message> & { type: MessageType; to: MemberId }): void {
     this.msgs.push({ from: this.id, term: this.term, logTerm: 0, index: 0, commit: 0, ...m } as Message);
-  }
-
-  private reply(r: Reply): void {
-    this.send(r);
   }
 
   hasReady(): boolean {
