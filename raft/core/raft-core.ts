@@ -1,6 +1,6 @@
 // The Raft consensus core: a deterministic state machine with no I/O and no timers (etcd raft's design).
 // Callers feed it ticks, messages and proposals, then drain ready(): persist, send, apply, advance().
-import { FailedPrecondition, Unavailable, decode, encode } from '../../api/index.js';
+import { FailedPrecondition, InvalidArgument, Unavailable, decode, encode } from '../../api/index.js';
 import type {
   ConfChange,
   ConfState,
@@ -599,9 +599,18 @@ export class RaftCore {
     pr.probeSent = true; // wait for the follower's answer (or a heartbeat response) before probing again
   }
 
+  /** Keeps `snapshot` (taken by the state machine at an applied index) and drops the log up to it. */
   compact(snapshot: Snapshot): void {
     const { index, term } = snapshot.meta;
-    if (index <= this.log.snapIndex) return;
+    if (index <= this.log.snapIndex) return; // older than what we have: nothing to do
+    if (index > this.log.applied)
+      throw new InvalidArgument(
+        `raft: snapshot at index ${index} is beyond the applied index ${this.log.applied}`,
+      );
+    if (this.log.term(index) !== term)
+      throw new InvalidArgument(
+        `raft: snapshot at index ${index} has term ${term}, the log has term ${this.log.term(index)} there`,
+      );
     this.log.compact(index, term);
     this.snapshot = snapshot;
   }

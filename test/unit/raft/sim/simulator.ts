@@ -159,7 +159,6 @@ export class Simulation {
         this.fail(`election safety: ${prev} and ${n.id} both lead term ${n.core.term}`);
       this.leaderOfTerm.set(n.core.term, n.id);
     }
-    if (this.now % 10 !== 0) return;
     // Log matching: equal terms at an index imply equal prefixes.
     const up = nodes.filter((n) => n.up);
     for (let a = 0; a < up.length; a++) {
