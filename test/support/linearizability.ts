@@ -1,6 +1,8 @@
 // A linearizability checker for key-value histories: Wing & Gong's search with Lowe's memoisation of
 // (linearized set, state) pairs, one key at a time (a KV store's keys are independent objects).
 
+import { InvalidArgument } from '../../api/index.js';
+
 export interface KvOp {
   clientId: number | string;
   kind: 'put' | 'get';
@@ -101,7 +103,31 @@ function checkKey(ops: KvOp[]): boolean {
   return true;
 }
 
+/** Rejects histories the checker cannot judge (a recording bug, not a linearizability violation). */
+function validate(ops: KvOp[]): void {
+  if (!Array.isArray(ops)) throw new InvalidArgument('history must be an array of operations');
+  ops.forEach((o, i) => {
+    const what = `history operation ${i}`;
+    if (!o || typeof o !== 'object') throw new InvalidArgument(`${what} is not an object`);
+    if (o.kind !== 'put' && o.kind !== 'get')
+      throw new InvalidArgument(`${what}: kind must be "put" or "get", got ${JSON.stringify(o.kind)}`);
+    if (typeof o.key !== 'string') throw new InvalidArgument(`${what}: key must be a string`);
+    if (o.kind === 'put' && typeof o.value !== 'string')
+      throw new InvalidArgument(`${what}: a put needs a string value`);
+    if (o.kind === 'get' && o.output !== undefined && typeof o.output !== 'string')
+      throw new InvalidArgument(`${what}: a get's output must be a string or undefined (absent)`);
+    if (typeof o.call !== 'number' || !Number.isFinite(o.call))
+      throw new InvalidArgument(`${what}: call must be a finite time`);
+    if (typeof o.return !== 'number' || Number.isNaN(o.return) || o.return < o.call)
+      throw new InvalidArgument(
+        `${what}: return (${o.return}) must be a time >= call (${o.call}) or Infinity`,
+      );
+  });
+}
+
+/** Is the history linearizable for a key-value store whose keys start absent? Throws InvalidArgument on bad input. */
 export function checkKvHistory(ops: KvOp[]): CheckResult {
+  validate(ops);
   const byKey = new Map<string, KvOp[]>();
   for (const o of ops) byKey.set(o.key, [...(byKey.get(o.key) ?? []), o]);
   for (const [key, list] of byKey) {
