@@ -13,6 +13,7 @@ import type {
   Snapshot,
   SoftState,
 } from '../types.js';
+import { InvalidArgument } from '../../api/index.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
 import { ProgressTracker } from './tracker.js';
@@ -55,7 +56,7 @@ export abstract class RaftState {
     const snapMeta = restore.snapshot?.meta;
     this.log = new RaftLog(
       { index: snapMeta?.index ?? 0, term: snapMeta?.term ?? 0 },
-      restore.entries.slice(),
+      checkedRestoreEntries(restore),
       restore.hardState.commit,
     );
     this.snapshot = restore.snapshot;
@@ -117,4 +118,29 @@ export abstract class RaftState {
 
   /** Starts an election (a transfer skips the pre-vote and any lease). */
   protected abstract hup(transfer: boolean): void;
+}
+
+/**
+ * The entries after the snapshot, checked: contiguous from snapshot index + 1, terms never decreasing, and
+ * reaching the persisted commit index. Entries the snapshot already covers are skipped.
+ */
+function checkedRestoreEntries(r: RestoreState): Entry[] {
+  const snapIndex = r.snapshot?.meta.index ?? 0;
+  let prevTerm = r.snapshot?.meta.term ?? 0;
+  const entries = r.entries.filter((e) => e.index > snapIndex);
+  entries.forEach((e, i) => {
+    if (e.index !== snapIndex + 1 + i)
+      throw new InvalidArgument(
+        `raft restore: entry ${i} has index ${e.index}, expected ${snapIndex + 1 + i}`,
+      );
+    if (e.term < prevTerm)
+      throw new InvalidArgument(`raft restore: entry ${e.index} has term ${e.term} after term ${prevTerm}`);
+    prevTerm = e.term;
+  });
+  const last = snapIndex + entries.length;
+  if (r.hardState.commit > last)
+    throw new InvalidArgument(
+      `raft restore: commit index ${r.hardState.commit} is beyond the last entry ${last} (log lost or truncated)`,
+    );
+  return entries;
 }

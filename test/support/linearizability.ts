@@ -31,6 +31,44 @@ interface Node {
   next?: Node;
 }
 
+/** A set of operation indexes as a bitset with an incrementally kept 64-bit hash (two 32-bit halves). */
+class LinearizedSet {
+  readonly bits: Uint32Array;
+  h1 = 0;
+  h2 = 0;
+
+  constructor(size: number) {
+    this.bits = new Uint32Array(Math.ceil(size / 32));
+  }
+
+  /** Adds or removes `i`: XOR keeps the hash independent of the order operations were added in. */
+  flip(i: number): void {
+    this.bits[i >>> 5]! ^= 1 << (i & 31);
+    this.h1 = (this.h1 ^ mix(i * 2 + 1)) >>> 0;
+    this.h2 = (this.h2 ^ mix(i * 2 + 2)) >>> 0;
+  }
+}
+
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Visited (linearized set, state) pairs; hashes pick the bucket, bitsets are compared exactly. */
+class Memo {
+  private buckets = new Map<string, Uint32Array[]>();
+
+  addIfNew(set: LinearizedSet, state: string | undefined): boolean {
+    const key = `${set.h1}:${set.h2}|${state === undefined ? '\u0000' : `=${state}`}`;
+    const bucket = this.buckets.get(key);
+    if (bucket?.some((b) => b.every((w, i) => w === set.bits[i]))) return false;
+    if (bucket) bucket.push(set.bits.slice());
+    else this.buckets.set(key, [set.bits.slice()]);
+    return true;
+  }
+}
+
 function checkKey(ops: KvOp[]): boolean {
   // Reads whose answer never came back constrain nothing.
   ops = ops.filter((o) => !(o.kind === 'get' && o.return === Infinity));
@@ -65,8 +103,8 @@ function checkKey(ops: KvOp[]): boolean {
     call.prev!.next = call;
     if (call.next) call.next.prev = call;
   };
-  const linearized = new Uint8Array(ops.length);
-  const seen = new Set<string>();
+  const linearized = new LinearizedSet(ops.length);
+  const seen = new Memo();
   const stack: { call: Node; state: string | undefined }[] = [];
   let state: string | undefined = undefined;
   let entry = head.next;
@@ -77,17 +115,15 @@ function checkKey(ops: KvOp[]): boolean {
       const ok = o.kind === 'put' || o.output === state;
       const next: string | undefined = o.kind === 'put' ? o.value : state;
       if (ok) {
-        linearized[entry.op] = 1;
-        const key = `${Buffer.from(linearized).toString('base64')}|${next ?? '\u0000'}`;
-        if (!seen.has(key)) {
-          seen.add(key);
+        linearized.flip(entry.op);
+        if (seen.addIfNew(linearized, next)) {
           stack.push({ call: entry, state });
           state = next;
           lift(entry);
           entry = head.next;
           continue;
         }
-        linearized[entry.op] = 0;
+        linearized.flip(entry.op);
       }
       entry = entry.next;
     } else {
@@ -95,7 +131,7 @@ function checkKey(ops: KvOp[]): boolean {
       const top = stack.pop();
       if (!top) return false;
       state = top.state;
-      linearized[top.call.op] = 0;
+      linearized.flip(top.call.op);
       unlift(top.call);
       entry = top.call.next;
     }

@@ -82,8 +82,9 @@ export class SimNode {
     if (!this.up || !this.core.hasReady()) return [];
     const rd = this.core.ready();
     if (rd.snapshot) {
+      // An installed snapshot replaces the whole log (what follows may conflict with it), as in the core.
       this.disk.snapshot = rd.snapshot;
-      this.disk.entries = this.disk.entries.filter((e) => e.index > rd.snapshot!.meta.index);
+      this.disk.entries = [];
       this.applied = decode<string[]>(rd.snapshot.data);
       this.appliedIndex = rd.snapshot.meta.index;
     }

@@ -1,8 +1,8 @@
 // The core's contract with its driver: who may propose, the typed errors it raises, and ReadIndex on a new leader.
 import test from 'ava';
 import { FailedPrecondition, InvalidArgument, Unavailable } from '../../../api/index.js';
-import { NotLeaderError, type ReadState } from '../../../raft/index.js';
-import { Cluster } from '../../support/raft-harness.js';
+import { EntryType, NotLeaderError, RaftCore, type ReadState } from '../../../raft/index.js';
+import { Cluster, config, rng } from '../../support/raft-harness.js';
 
 test('a follower refuses proposals with a NotLeaderError naming the leader; with no leader the hint is empty', (t) => {
   const cl = new Cluster(['1', '2', '3'], 11);
@@ -144,4 +144,37 @@ test('ReadIndex is not answered while the no-op of a new leader cannot commit', 
   }
   t.is(cl.node('2').core.role, 'leader');
   t.deepEqual(states, [], 'a heartbeat quorum alone is not enough before an entry of this term commits');
+});
+
+test('restoring from an inconsistent log is refused with InvalidArgument', (t) => {
+  const cfg = config('1', rng(1));
+  const conf = { voters: ['1', '2', '3'], learners: [] };
+  const e = (index: number, term: number) => ({
+    index,
+    term,
+    type: EntryType.Normal,
+    data: new Uint8Array(),
+  });
+  const hardState = { term: 3, vote: '', commit: 0 };
+  t.throws(() => new RaftCore(cfg, { hardState, conf, entries: [e(1, 1), e(3, 1)] }), {
+    instanceOf: InvalidArgument,
+    message: /entry 1 has index 3, expected 2/,
+  });
+  t.throws(() => new RaftCore(cfg, { hardState, conf, entries: [e(1, 2), e(2, 1)] }), {
+    instanceOf: InvalidArgument,
+    message: /entry 2 has term 1 after term 2/,
+  });
+  t.throws(() => new RaftCore(cfg, { hardState: { ...hardState, commit: 5 }, conf, entries: [e(1, 1)] }), {
+    instanceOf: InvalidArgument,
+    message: /commit index 5 is beyond the last entry 1/,
+  });
+  const snapshot = { meta: { index: 2, term: 1, conf }, data: new Uint8Array() };
+  const c = new RaftCore(cfg, {
+    hardState: { ...hardState, commit: 3 },
+    conf,
+    snapshot,
+    entries: [e(2, 1), e(3, 2)],
+  });
+  t.is(c.log.lastIndex(), 3, 'entries the snapshot covers are skipped');
+  t.is(c.log.committed, 3);
 });
