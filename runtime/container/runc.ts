@@ -1,0 +1,183 @@
+// runc under conmon: one conmon per container holds its stdio, writes its log and exit code, and outlives us.
+import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Internal, NotFound } from '../../api/index.js';
+
+const execFileP = promisify(execFile);
+
+export interface RuncEnv {
+  /** runc's state directory: ours alone, so we never see or touch other runc users' containers. */
+  root: string;
+  runc?: string;
+  conmon?: string;
+}
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  /** k8s-file log path. */
+  logPath: string;
+  /** conmon writes <exitDir>/<id> with the exit code. */
+  exitDir: string;
+  /** conmon's attach/control sockets live here. */
+  socketDir: string;
+  logSizeMax?: number;
+}
+
+export type RuncStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export interface RuncState {
+  id: string;
+  pid: number;
+  status: RuncStatus;
+  bundle: string;
+}
+
+const resolved = new Map<string, string>();
+
+/** Absolute path of a tool (conmon requires one for the runtime); sbin directories are searched too. */
+function bin(env: RuncEnv, which: 'runc' | 'conmon'): string {
+  const given = which === 'runc' ? env.runc : env.conmon;
+  if (given) return given;
+  let path = resolved.get(which);
+  if (!path) {
+    const dirs = [
+      ...(process.env.PATH ?? '').split(':'),
+      '/usr/local/sbin',
+      '/usr/sbin',
+      '/sbin',
+      '/usr/bin',
+      '/bin',
+    ];
+    path = dirs.map((d) => join(d, which)).find((p) => p.startsWith('/') && existsSync(p));
+    if (!path) throw new Internal(`${which} not found: install it (scripts/setup does)`);
+    resolved.set(which, path);
+  }
+  return path;
+}
+
+async function runc(env: RuncEnv, args: string[]): Promise<string> {
+  try {
+    return (await execFileP(bin(env, 'runc'), ['--root', env.root, ...args], { maxBuffer: 8 * 1024 * 1024 }))
+      .stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    const msg = (e.stderr ?? e.message)
+      .trim()
+      .replace(/^time="[^"]*" level=\w+ msg="?/, '')
+      .replace(/"$/, '');
+    if (/does not exist|not found/.test(msg))
+      throw new NotFound(`No such container: ${args[args.length - 1]}`);
+    throw new Internal(`runc ${args[0]}: ${msg}`);
+  }
+}
+
+export async function runcState(env: RuncEnv, id: string): Promise<RuncState | undefined> {
+  try {
+    return JSON.parse(await runc(env, ['state', id])) as RuncState;
+  } catch (err) {
+    if (err instanceof NotFound) return undefined;
+    throw err;
+  }
+}
+
+export async function runcList(env: RuncEnv): Promise<RuncState[]> {
+  if (!existsSync(env.root)) return [];
+  const out = await runc(env, ['list', '--format', 'json']);
+  return (JSON.parse(out || 'null') as RuncState[] | null) ?? [];
+}
+
+/** Creates the container under a new conmon and waits until runc reports it created. */
+export async function createUnderConmon(
+  env: RuncEnv,
+  o: CreateOptions,
+  timeoutMs = 15_000,
+): Promise<RuncState> {
+  mkdirSync(env.root, { recursive: true, mode: 0o700 });
+  mkdirSync(o.exitDir, { recursive: true });
+  mkdirSync(o.socketDir, { recursive: true });
+  const args = [
+    '--runtime',
+    bin(env, 'runc'),
+    '--runtime-arg',
+    `--root=${env.root}`,
+    '--runtime-arg',
+    `--log=${join(o.bundle, 'runc.log')}`,
+    '--cid',
+    o.id,
+    '--cuuid',
+    o.id,
+    '--name',
+    o.id,
+    '--bundle',
+    o.bundle,
+    '--log-path',
+    `k8s-file:${o.logPath}`,
+    '--exit-dir',
+    o.exitDir,
+    '--socket-dir-path',
+    o.socketDir,
+    '--container-pidfile',
+    join(o.bundle, 'pid'),
+    '--conmon-pidfile',
+    join(o.bundle, 'conmon.pid'),
+    '--log-level',
+    'error',
+    ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
+  ];
+  const child = spawn(bin(env, 'conmon'), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.unref();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await runcState(env, o.id);
+    if (s && s.status !== 'creating') return s;
+    if (existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
+      const why = (await runtimeError(o.bundle)) ?? stderr.trim().split('\n').pop();
+      throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The last error runc logged for a bundle (its --log file), without runc's time/level prefix. */
+async function runtimeError(bundle: string): Promise<string | undefined> {
+  try {
+    const lines = (await readFile(join(bundle, 'runc.log'), 'utf8'))
+      .trim()
+      .split('\n')
+      .filter((l) => /level=(error|fatal)/.test(l));
+    const last = lines.pop();
+    return last
+      ?.replace(/^.*msg="?/, '')
+      .replace(/"$/, '')
+      .replace(/\\"/g, '"');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runcStart(env: RuncEnv, id: string): Promise<void> {
+  await runc(env, ['start', id]);
+}
+
+export async function runcKill(env: RuncEnv, id: string, signal: string): Promise<void> {
+  await runc(env, ['kill', id, signal.replace(/^SIG/, '')]);
+}
+
+export async function runcDelete(env: RuncEnv, id: string, force = false): Promise<void> {
+  await runc(env, ['delete', ...(force ? ['--force'] : []), id]);
+}
+
+/** The exit code conmon recorded, once the container has exited. */
+export async function exitCode(exitDir: string, id: string): Promise<number | undefined> {
+  try {
+    return Number((await readFile(join(exitDir, id), 'utf8')).trim());
+  } catch {
+    return undefined;
+  }
+}
