@@ -121,22 +121,27 @@ export abstract class RaftState {
 }
 
 /**
- * The entries after the snapshot, checked: contiguous from snapshot index + 1, terms never decreasing, and
- * reaching the persisted commit index. Entries the snapshot already covers are skipped.
+ * The entries after the snapshot, checked: contiguous from snapshot index + 1 and reaching the persisted commit
+ * index. Entries the snapshot covers are skipped. A log's terms never decrease, so an entry whose term is below
+ * its predecessor's (or the snapshot's) is a stale tail left behind by a snapshot install: it could never be
+ * committed and is dropped with everything after it, as installing the snapshot did in memory.
  */
 function checkedRestoreEntries(r: RestoreState): Entry[] {
   const snapIndex = r.snapshot?.meta.index ?? 0;
   let prevTerm = r.snapshot?.meta.term ?? 0;
   const entries = r.entries.filter((e) => e.index > snapIndex);
-  entries.forEach((e, i) => {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     if (e.index !== snapIndex + 1 + i)
       throw new InvalidArgument(
         `raft restore: entry ${i} has index ${e.index}, expected ${snapIndex + 1 + i}`,
       );
-    if (e.term < prevTerm)
-      throw new InvalidArgument(`raft restore: entry ${e.index} has term ${e.term} after term ${prevTerm}`);
+    if (e.term < prevTerm) {
+      entries.length = i;
+      break;
+    }
     prevTerm = e.term;
-  });
+  }
   const last = snapIndex + entries.length;
   if (r.hardState.commit > last)
     throw new InvalidArgument(
