@@ -9,6 +9,7 @@ import {
   type MemberId,
   type Message,
   type RaftConfig,
+  type ReadState,
   type Snapshot,
 } from '../../raft/index.js';
 import { decode, encode } from '../../api/index.js';
@@ -78,7 +79,10 @@ export class SimNode {
   }
 
   /** Persists, then returns messages to send, then applies; `onApply` sees each applied payload. */
-  process(onApply?: (node: SimNode, index: number, data: string) => void): Message[] {
+  process(
+    onApply?: (node: SimNode, index: number, data: string) => void,
+    onRead?: (node: SimNode, read: ReadState) => void,
+  ): Message[] {
     if (!this.up || !this.core.hasReady()) return [];
     const rd = this.core.ready();
     if (rd.snapshot) {
@@ -102,6 +106,7 @@ export class SimNode {
         onApply?.(this, e.index, data);
       }
     }
+    for (const r of rd.readStates) onRead?.(this, r);
     this.disk.conf = this.core.status().conf;
     this.core.advance(rd);
     return rd.messages;

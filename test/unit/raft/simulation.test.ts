@@ -1,37 +1,61 @@
 import test from 'ava';
-import { DEFAULT_SIM, Simulation } from './sim/simulator.js';
+import { DEFAULT_SIM, Simulation, type SimOptions } from './sim/simulator.js';
 
-// SEED=n replays one seed exactly; SEEDS=n changes how many run.
+// SEED=n replays one seed exactly; SEEDS=n changes how many run per profile and size.
 const only = process.env.SEED ? [Number(process.env.SEED)] : undefined;
 const count = Number(process.env.SEEDS ?? 300);
 
-for (const nodes of [3, 5]) {
-  test(`simulated ${nodes}-node clusters keep Raft's safety properties and lose no acknowledged proposal`, (t) => {
-    const seeds = only ?? Array.from({ length: count }, (_, i) => i + 1 + nodes * 100_000);
-    let proposals = 0;
-    let acked = 0;
-    for (const seed of seeds) {
-      const sim = new Simulation(seed, { ...DEFAULT_SIM, nodes });
-      try {
-        for (let i = 0; i < sim.o.steps; i++) sim.step();
-        const applied = sim.settle();
-        for (const n of sim.cluster.nodes.values()) {
-          if (n.applied.join(',') !== applied.join(','))
-            throw new Error(`seed ${seed}: ${n.id} applied a different sequence`);
+const PROFILES: { name: string; o: Partial<SimOptions>; seeds: number }[] = [
+  // Production settings: pre-vote, check-quorum, batched appends.
+  { name: 'default', o: {}, seeds: count },
+  // One entry per append and no check-quorum (stale leaders live on): exposes commit-rule (Figure 8) and
+  // ReadIndex bugs that batching and leases otherwise hide.
+  {
+    name: 'unbatched, no check-quorum',
+    o: {
+      crashRate: 0.005,
+      partitionRate: 0.02,
+      raft: { maxSizePerMsg: 1, maxInflightMsgs: 4, checkQuorum: false },
+    },
+    seeds: Math.ceil(count / 2),
+  },
+];
+
+for (const profile of PROFILES) {
+  for (const nodes of [3, 5]) {
+    test(`simulated ${nodes}-node clusters (${profile.name}) keep Raft's safety properties and lose no acknowledged proposal`, (t) => {
+      const base = nodes * 100_000 + (profile.name === 'default' ? 0 : 50_000);
+      const seeds = only ?? Array.from({ length: profile.seeds }, (_, i) => base + i + 1);
+      const totals = { proposals: 0, acked: 0, reads: 0, transfers: 0 };
+      for (const seed of seeds) {
+        const sim = new Simulation(seed, { ...DEFAULT_SIM, ...profile.o, nodes });
+        try {
+          for (let i = 0; i < sim.o.steps; i++) sim.step();
+          const applied = sim.settle();
+          for (const n of sim.cluster.nodes.values()) {
+            if (n.applied.join(',') !== applied.join(','))
+              throw new Error(`seed ${seed}: ${n.id} applied a different sequence`);
+          }
+          const set = new Set(applied);
+          for (const a of sim.acked)
+            if (!set.has(a)) throw new Error(`seed ${seed}: acknowledged proposal ${a} was lost`);
+          totals.proposals += sim.proposals;
+          totals.acked += sim.acked.size;
+          totals.reads += sim.reads;
+          totals.transfers += sim.transfers;
+        } catch (err) {
+          t.fail(
+            `${(err as Error).message}\nreplay with: SEED=${seed} npx ava test/unit/raft/simulation.test.ts --match '*${nodes}-node*${profile.name}*'`,
+          );
+          return;
         }
-        const set = new Set(applied);
-        for (const a of sim.acked)
-          if (!set.has(a)) throw new Error(`seed ${seed}: acknowledged proposal ${a} was lost`);
-        proposals += sim.proposals;
-        acked += sim.acked.size;
-      } catch (err) {
-        t.fail(
-          `${(err as Error).message}\nreplay with: SEED=${seed} npx ava test/unit/raft/simulation.test.ts`,
-        );
-        return;
       }
-    }
-    t.log(`${seeds.length} seeds, ${proposals} proposals, ${acked} acknowledged`);
-    t.true(acked > seeds.length, 'the simulation made progress');
-  });
+      t.log(
+        `${seeds.length} seeds: ${totals.proposals} proposals, ${totals.acked} acknowledged, ${totals.reads} reads answered, ${totals.transfers} transfers`,
+      );
+      t.true(totals.acked > seeds.length, 'the simulation made progress');
+      if (!only)
+        t.true(totals.reads > seeds.length && totals.transfers > 0, 'reads and transfers were exercised');
+    });
+  }
 }

@@ -1,7 +1,7 @@
 // A deterministic cluster simulator: seeded network faults (drops, delays, reordering, duplication, symmetric and
 // asymmetric partitions), crashes that lose everything not persisted, restarts from disk, snapshots, and client
 // proposals. Raft's safety properties are checked after every step.
-import type { Message } from '../../../../raft/index.js';
+import type { Message, RaftConfig, ReadState } from '../../../../raft/index.js';
 import { Cluster, rng, SimNode } from '../../../support/raft-harness.js';
 
 export interface SimOptions {
@@ -12,6 +12,8 @@ export interface SimOptions {
   maxDelay: number;
   crashRate: number;
   partitionRate: number;
+  /** Overrides of the members' Raft configuration (e.g. one entry per append, to expose commit-rule bugs). */
+  raft?: Partial<RaftConfig>;
 }
 
 export const DEFAULT_SIM: SimOptions = {
@@ -36,19 +38,27 @@ export class Simulation {
   private network: InFlight[] = [];
   private cuts = new Set<string>();
   private leaderOfTerm = new Map<number, string>();
-  /** index -> data and term of every applied (hence committed) entry anywhere. */
+  /**
+   * index -> data of every applied (hence committed) entry anywhere, and a bound on the term it was committed in:
+   * the highest term any node had when it was first applied.
+   */
   private committed = new Map<number, { data: string; term: number }>();
   private crashedUntil = new Map<string, number>();
   private seq = 0;
   readonly acked = new Set<string>();
   proposals = 0;
+  /** Highest index applied anywhere: a read issued now must be answered with an index at least this high. */
+  private appliedAnywhere = 0;
+  private readFloor = new Map<string, number>();
+  reads = 0;
+  transfers = 0;
 
   constructor(
     readonly seed: number,
     readonly o: SimOptions = DEFAULT_SIM,
   ) {
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
-    this.cluster = new Cluster(ids, seed);
+    this.cluster = new Cluster(ids, seed, o.raft);
     this.random = rng(seed * 7919 + 1);
   }
 
@@ -57,17 +67,32 @@ export class Simulation {
   }
 
   private onApply = (node: SimNode, index: number, data: string): void => {
-    const term = node.core.log.term(index) ?? -1;
+    let term = 0;
+    for (const n of this.cluster.nodes.values()) term = Math.max(term, n.core.term);
     const seen = this.committed.get(index);
     if (seen !== undefined && seen.data !== data)
       this.fail(`state machine safety: ${node.id} applied ${data} at ${index}, others applied ${seen.data}`);
     if (!seen) this.committed.set(index, { data, term });
+    this.appliedAnywhere = Math.max(this.appliedAnywhere, index);
     // The node that proposed it acknowledges the client once it applies the entry.
     if (data.startsWith(`${node.id}/`)) this.acked.add(data);
   };
 
+  /** ReadIndex linearizability: the index returned covers everything committed before the read was issued. */
+  private onRead = (node: SimNode, r: ReadState): void => {
+    const ctx = Buffer.from(r.requestCtx).toString();
+    const floor = this.readFloor.get(ctx);
+    if (floor === undefined) this.fail(`${node.id} got an answer to unknown read ${ctx}`);
+    if (r.index < floor)
+      this.fail(
+        `stale read: ${node.id} got index ${r.index} for ${ctx}, but ${floor} was applied before it was issued`,
+      );
+    // Kept: a duplicated request or answer may be answered again, and must be just as fresh.
+    this.reads++;
+  };
+
   private pump(node: SimNode): void {
-    for (const m of node.process(this.onApply)) {
+    for (const m of node.process(this.onApply, this.onRead)) {
       if (this.random() < this.o.dropRate) {
         // Snapshots travel on their own stream whose failure the transport reports to the sender.
         if (m.type === 'snap') node.core.reportSnapshot(m.to, false);
@@ -112,12 +137,36 @@ export class Simulation {
         }
       }
     }
+    if (faults) this.clientReadsAndTransfers(nodes);
     for (const n of nodes) if (n.up) this.pump(n);
     for (const n of nodes)
       if (n.up && n.appliedIndex - (n.disk.snapshot?.meta.index ?? 0) > 25 && this.random() < 0.05)
         n.snapshotNow();
     if (faults) this.injectFaults(nodes);
     this.checkInvariants(nodes);
+  }
+
+  private clientReadsAndTransfers(nodes: SimNode[]): void {
+    const up = nodes.filter((n) => n.up);
+    if (up.length > 0 && this.random() < 0.05) {
+      const n = up[Math.floor(this.random() * up.length)]!;
+      const ctx = `read-${this.seq++}`;
+      try {
+        this.readFloor.set(ctx, this.appliedAnywhere);
+        n.core.readIndex(Buffer.from(ctx));
+      } catch {
+        this.readFloor.delete(ctx); // no leader known: the client would retry elsewhere
+      }
+    }
+    const leader = up.find((n) => n.core.role === 'leader');
+    if (leader && this.random() < 0.004) {
+      const voters = leader.core.status().conf.voters.filter((v) => v !== leader.id);
+      const to = voters[Math.floor(this.random() * voters.length)];
+      if (to) {
+        leader.core.transferLeadership(to);
+        this.transfers++;
+      }
+    }
   }
 
   private injectFaults(nodes: SimNode[]): void {
@@ -174,8 +223,8 @@ export class Simulation {
         }
       }
     }
-    // Leader completeness: every entry committed in an earlier term is in the log of every leader of a later term.
-    // (A stale leader cut off from a newer one may lack entries committed after its own term.)
+    // Leader completeness: an entry committed in term T is in the log of every leader of a term > T. (A stale
+    // leader cut off from newer ones may lack entries committed after its term, even entries of older terms.)
     for (const l of up.filter((n) => n.core.role === 'leader')) {
       const log = l.core.log;
       for (const [index, { data, term }] of this.committed) {
