@@ -1,10 +1,13 @@
 // The daemon's composition root: data root, HTTP API and (as later issues land) worker and manager.
 import type { FastifyInstance } from 'fastify';
-import { createLogger, type Logger, type SwarmInfo } from '../api/index.js';
+import { createLogger, type Logger } from '../api/index.js';
 import { DataRoot } from './data-root.js';
 import { createHttpServer } from './http/server.js';
 import { systemRoutes, type SystemState } from './http/system-routes.js';
 import { DEFAULT_HOST, prepareSocket, removeSocket, restrictSocket, socketPathOf } from './api-socket.js';
+import { SwarmMembership } from './swarm/membership.js';
+import { swarmRoutes } from './swarm/routes.js';
+import { controlRoutes } from '../manager/index.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -20,11 +23,13 @@ export class Daemon {
   private readonly socketPaths: string[];
   private servers: FastifyInstance[] = [];
   private started = false;
+  private readonly swarm: SwarmMembership;
 
   constructor(readonly options: DaemonOptions) {
     this.log = options.log ?? createLogger({ component: 'daemon' });
     this.dataRoot = new DataRoot(options.dataRoot);
     this.socketPaths = (options.hosts?.length ? options.hosts : [DEFAULT_HOST]).map(socketPathOf);
+    this.swarm = new SwarmMembership(options.dataRoot, this.log);
   }
 
   async start(): Promise<void> {
@@ -32,9 +37,14 @@ export class Daemon {
     this.dataRoot.open();
     try {
       for (const path of this.socketPaths) await prepareSocket(path);
+      await this.swarm.start();
       const state = this.systemState();
       for (const path of this.socketPaths) {
-        const app = createHttpServer(this.log, [systemRoutes(state)]);
+        const app = createHttpServer(this.log, [
+          systemRoutes(state),
+          swarmRoutes(this.swarm),
+          controlRoutes(() => this.swarm.store()),
+        ]);
         await app.listen({ path });
         restrictSocket(path);
         this.servers.push(app);
@@ -54,23 +64,16 @@ export class Daemon {
     this.servers = [];
     await Promise.all(servers.map((s) => s.close()));
     for (const path of this.socketPaths.slice(0, servers.length)) removeSocket(path);
+    await this.swarm.stop();
     this.dataRoot.close();
     this.log.info('daemon stopped');
   }
 
   private systemState(): SystemState {
-    const inactive: SwarmInfo = {
-      NodeID: '',
-      NodeAddr: '',
-      LocalNodeState: 'inactive',
-      ControlAvailable: false,
-      Error: '',
-      RemoteManagers: null,
-    };
     return {
       dataRoot: this.dataRoot.path,
-      swarmHeader: () => 'inactive',
-      swarmInfo: () => inactive,
+      swarmHeader: () => this.swarm.header(),
+      swarmInfo: () => this.swarm.info(),
       containerCounts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
       imageCount: () => 0,
       labels: () => [],

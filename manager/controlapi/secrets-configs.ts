@@ -1,7 +1,7 @@
 // /secrets and /configs routes. Secret data is stored for the workers but never returned by the API.
 import type { FastifyInstance } from 'fastify';
 import { Conflict, InvalidArgument, newId, type Config, type Secret, type Service } from '../../api/index.js';
-import type { MemoryStore } from '../store/index.js';
+import type { StoreSource } from './store-source.js';
 import { matchLabels, matchNamePrefix, matchPrefix, parseFilters } from './filters.js';
 import { lookup, parseVersion, requireBody } from './lookup.js';
 
@@ -53,7 +53,7 @@ function present<T extends Secret | Config>(k: Kindly, o: T): T {
   return { ...o, Spec: spec };
 }
 
-function routesFor(store: MemoryStore, k: Kindly) {
+function routesFor(store: StoreSource, k: Kindly) {
   const base = `/${k.kind}s`;
   return (app: FastifyInstance): void => {
     app.post(`${base}/create`, async (req, reply) => {
@@ -61,7 +61,7 @@ function routesFor(store: MemoryStore, k: Kindly) {
       validateName(k.kind, spec.Name);
       const data = decodeData(k, spec.Data);
       const id = newId();
-      await store.update((tx) => {
+      await store().update((tx) => {
         const obj = {
           ID: id,
           Version: { Index: 0 },
@@ -77,7 +77,7 @@ function routesFor(store: MemoryStore, k: Kindly) {
 
     app.get(base, async (req) => {
       const f = parseFilters((req.query as { filters?: string }).filters, ['id', 'label', 'name', 'names']);
-      return store.view((tx) =>
+      return store().view((tx) =>
         (tx.all(k.kind) as (Secret | Config)[])
           .filter(
             (o) =>
@@ -93,14 +93,14 @@ function routesFor(store: MemoryStore, k: Kindly) {
 
     app.get(`${base}/:id`, async (req) => {
       const { id } = req.params as { id: string };
-      return store.view((tx) => present(k, lookup(tx, k.kind, id) as Secret | Config));
+      return store().view((tx) => present(k, lookup(tx, k.kind, id) as Secret | Config));
     });
 
     app.post(`${base}/:id/update`, async (req) => {
       const { id } = req.params as { id: string };
       const version = parseVersion((req.query as { version?: string }).version);
       const spec = requireBody<Secret['Spec']>(req.body, `${k.kind} spec`);
-      await store.update((tx) => {
+      await store().update((tx) => {
         const current = lookup(tx, k.kind, id) as Secret | Config;
         if (current.Version.Index !== version) throw new Conflict('update out of sequence');
         const sameData = spec.Data === undefined || spec.Data === current.Spec.Data;
@@ -114,7 +114,7 @@ function routesFor(store: MemoryStore, k: Kindly) {
 
     app.delete(`${base}/:id`, async (req, reply) => {
       const { id } = req.params as { id: string };
-      await store.update((tx) => {
+      await store().update((tx) => {
         const obj = lookup(tx, k.kind, id) as Secret | Config;
         const users = tx.all('service').filter((s) => k.usedBy(s, obj.ID));
         if (users.length) {
@@ -131,5 +131,5 @@ function routesFor(store: MemoryStore, k: Kindly) {
   };
 }
 
-export const secretRoutes = (store: MemoryStore) => routesFor(store, SECRET);
-export const configRoutes = (store: MemoryStore) => routesFor(store, CONFIG);
+export const secretRoutes = (store: StoreSource) => routesFor(store, SECRET);
+export const configRoutes = (store: StoreSource) => routesFor(store, CONFIG);

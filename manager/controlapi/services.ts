@@ -12,7 +12,8 @@ import {
   type ServiceSpec,
   type Task,
 } from '../../api/index.js';
-import type { MemoryStore, ReadTx } from '../store/index.js';
+import type { ReadTx } from '../store/index.js';
+import type { StoreSource } from './store-source.js';
 import { matchExact, matchLabels, matchNamePrefix, matchPrefix, parseFilters } from './filters.js';
 import { lookup, parseVersion, requireBody } from './lookup.js';
 
@@ -68,14 +69,14 @@ export function serviceStatus(
   return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
 }
 
-export function serviceRoutes(store: MemoryStore) {
+export function serviceRoutes(store: StoreSource) {
   return (app: FastifyInstance): void => {
     app.post('/services/create', async (req, reply) => {
       const spec = requireBody<ServiceSpec>(req.body, 'service spec');
       validateServiceSpec(spec);
       const filled = withServiceDefaults(spec);
       const id = newId();
-      await store.update((tx) => {
+      await store().update((tx) => {
         checkReferences(tx, filled);
         const service: Service = {
           ID: id,
@@ -96,7 +97,7 @@ export function serviceRoutes(store: MemoryStore) {
     app.get('/services', async (req) => {
       const q = req.query as { filters?: string; status?: string };
       const f = parseFilters(q.filters, ['id', 'label', 'mode', 'name']);
-      return store.view((tx) => {
+      return store().view((tx) => {
         const readyNodes = tx
           .all('node')
           .filter((n) => n.Status.State === 'ready' && n.Spec.Availability === 'active').length;
@@ -120,7 +121,7 @@ export function serviceRoutes(store: MemoryStore) {
 
     app.get('/services/:id', async (req) => {
       const { id } = req.params as { id: string };
-      return store.view((tx) => lookup(tx, 'service', id));
+      return store().view((tx) => lookup(tx, 'service', id));
     });
 
     app.post('/services/:id/update', async (req) => {
@@ -130,7 +131,7 @@ export function serviceRoutes(store: MemoryStore) {
       const body = requireBody<ServiceSpec>(req.body, 'service spec');
       const rollback = q.rollback === 'previous';
       if (!rollback) validateServiceSpec(body);
-      await store.update((tx) => {
+      await store().update((tx) => {
         const current = lookup(tx, 'service', id);
         if (current.Version.Index !== version) throw new Conflict('update out of sequence');
         let next: ServiceSpec;
@@ -163,7 +164,7 @@ export function serviceRoutes(store: MemoryStore) {
 
     app.delete('/services/:id', async (req, reply) => {
       const { id } = req.params as { id: string };
-      await store.update((tx) => tx.delete('service', lookup(tx, 'service', id).ID));
+      await store().update((tx) => tx.delete('service', lookup(tx, 'service', id).ID));
       void reply.code(200);
       return '';
     });

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { isDeepStrictEqual } from 'node:util';
 import type { Service, Task } from '../../api/index.js';
-import type { MemoryStore, ReadTx } from '../store/index.js';
+import type { ReadTx } from '../store/index.js';
+import type { StoreSource } from './store-source.js';
 import { matchExact, matchLabels, matchPrefix, parseFilters, type Filters } from './filters.js';
 import { lookup } from './lookup.js';
 
@@ -34,12 +35,12 @@ function resolveIds(tx: ReadTx, f: Filters, key: 'service' | 'node'): Set<string
   return new Set(refs.map((r) => lookup(tx, key, r).ID));
 }
 
-export function taskRoutes(store: MemoryStore) {
+export function taskRoutes(store: StoreSource) {
   return (app: FastifyInstance): void => {
     app.get('/tasks', async (req) => {
       const q = req.query as { filters?: string };
       const f = parseFilters(q.filters, TASK_FILTERS);
-      return store.view((tx) => {
+      return store().view((tx) => {
         const services = resolveIds(tx, f, 'service');
         const nodes = resolveIds(tx, f, 'node');
         const upToDate = f.get('_up-to-date')?.includes('true');
@@ -64,7 +65,7 @@ export function taskRoutes(store: MemoryStore) {
 
     app.get('/tasks/:id', async (req) => {
       const { id } = req.params as { id: string };
-      return store.view((tx) => lookup(tx, 'task', id));
+      return store().view((tx) => lookup(tx, 'task', id));
     });
   };
 }

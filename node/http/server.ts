@@ -1,5 +1,5 @@
 // The HTTP API server: Docker-style versioned paths, JSON errors ({"message": …}) and body parsing.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   API_VERSION,
   MIN_API_VERSION,
@@ -25,6 +25,15 @@ function compareVersions(a: string, b: string): number {
 }
 
 export type RouteModule = (app: FastifyInstance) => void;
+
+/** Docker's error body. The docker CLI decodes it only when Content-Type is exactly "application/json". */
+function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
+  // A Buffer body keeps the header as set (fastify appends a charset to string bodies).
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .send(Buffer.from(JSON.stringify({ message })));
+}
 
 export function createHttpServer(log: Logger, modules: RouteModule[]): FastifyInstance {
   const requested = new WeakMap<object, string>();
@@ -81,10 +90,10 @@ export function createHttpServer(log: Logger, modules: RouteModule[]): FastifyIn
       reply.raw.destroy();
       return;
     }
-    void reply.code(status).type('application/json').send({ message: err.message });
+    void sendError(reply, status, err.message);
   });
   app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).type('application/json').send({ message: 'page not found' });
+    void sendError(reply, 404, 'page not found');
   });
   for (const m of modules) m(app);
   return app;

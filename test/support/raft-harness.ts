@@ -134,10 +134,10 @@ export class Cluster {
   private cut = new Set<string>();
   delivered = 0;
 
-  constructor(ids: MemberId[], seed = 1, o: Partial<RaftConfig> = {}) {
+  /** `voters`: the founding members (default all); the other nodes run but are outside the configuration. */
+  constructor(ids: MemberId[], seed = 1, o: Partial<RaftConfig> = {}, voters: MemberId[] = ids) {
     const r = rng(seed);
-    for (const id of ids)
-      this.nodes.set(id, new SimNode(id, config(id, r, o), { voters: ids, learners: [] }));
+    for (const id of ids) this.nodes.set(id, new SimNode(id, config(id, r, o), { voters, learners: [] }));
   }
 
   node(id: MemberId): SimNode {

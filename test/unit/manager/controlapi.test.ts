@@ -10,7 +10,7 @@ function setup(): { app: FastifyInstance; store: MemoryStore } {
   const { store } = storeCluster();
   const app = createHttpServer(
     createLogger({}, () => undefined),
-    [controlRoutes(store)],
+    [controlRoutes(() => store)],
   );
   return { app, store };
 }

@@ -5,7 +5,7 @@ import { DEFAULT_SIM, Simulation, type SimOptions } from './sim/simulator.js';
 const only = process.env.SEED ? [Number(process.env.SEED)] : undefined;
 const count = Number(process.env.SEEDS ?? 300);
 
-const PROFILES: { name: string; o: Partial<SimOptions>; seeds: number }[] = [
+const PROFILES: { name: string; o: Partial<SimOptions>; seeds: number; sizes?: number[] }[] = [
   // Production settings: pre-vote, check-quorum, batched appends.
   { name: 'default', o: {}, seeds: count },
   // One entry per append and no check-quorum (stale leaders live on): exposes commit-rule (Figure 8) and
@@ -19,20 +19,22 @@ const PROFILES: { name: string; o: Partial<SimOptions>; seeds: number }[] = [
     },
     seeds: Math.ceil(count / 2),
   },
+  // 3 founding voters and 2 spares: the leader adds learners, promotes them and removes members (itself too).
+  { name: 'membership changes', o: { founders: 3 }, seeds: Math.ceil(count / 2), sizes: [5] },
 ];
 
 for (const profile of PROFILES) {
-  for (const nodes of [3, 5]) {
+  for (const nodes of profile.sizes ?? [3, 5]) {
     test(`simulated ${nodes}-node clusters (${profile.name}) keep Raft's safety properties and lose no acknowledged proposal`, (t) => {
-      const base = nodes * 100_000 + (profile.name === 'default' ? 0 : 50_000);
+      const base = nodes * 100_000 + PROFILES.indexOf(profile) * 20_000;
       const seeds = only ?? Array.from({ length: profile.seeds }, (_, i) => base + i + 1);
-      const totals = { proposals: 0, acked: 0, reads: 0, transfers: 0 };
+      const totals = { proposals: 0, acked: 0, reads: 0, transfers: 0, confChanges: 0 };
       for (const seed of seeds) {
         const sim = new Simulation(seed, { ...DEFAULT_SIM, ...profile.o, nodes });
         try {
           for (let i = 0; i < sim.o.steps; i++) sim.step();
           const applied = sim.settle();
-          for (const n of sim.cluster.nodes.values()) {
+          for (const n of sim.members(sim.leader()!)) {
             if (n.applied.join(',') !== applied.join(','))
               throw new Error(`seed ${seed}: ${n.id} applied a different sequence`);
           }
@@ -43,6 +45,7 @@ for (const profile of PROFILES) {
           totals.acked += sim.acked.size;
           totals.reads += sim.reads;
           totals.transfers += sim.transfers;
+          totals.confChanges += sim.confChanges;
         } catch (err) {
           t.fail(
             `${(err as Error).message}\nreplay with: SEED=${seed} npx ava test/unit/raft/simulation.test.ts --match '*${nodes}-node*${profile.name}*'`,
@@ -51,7 +54,7 @@ for (const profile of PROFILES) {
         }
       }
       t.log(
-        `${seeds.length} seeds: ${totals.proposals} proposals, ${totals.acked} acknowledged, ${totals.reads} reads answered, ${totals.transfers} transfers`,
+        `${seeds.length} seeds: ${totals.proposals} proposals, ${totals.acked} acknowledged, ${totals.reads} reads answered, ${totals.transfers} transfers, ${totals.confChanges} membership changes`,
       );
       t.true(totals.acked > seeds.length, 'the simulation made progress');
       if (!only)

@@ -14,20 +14,18 @@ const arbNode = fc.record({
   cpus: fc.integer({ min: 1, max: 8 }),
   memGiB: fc.integer({ min: 1, max: 16 }),
 });
-const arbCluster = fc
-  .array(arbNode, { minLength: 0, maxLength: 25 })
-  .map((ns) =>
-    ns.map((n, i) =>
-      mkNode(`n${i}`, {
-        state: n.state,
-        availability: n.availability,
-        role: n.role,
-        labels: { zone: n.zone },
-        cpus: n.cpus,
-        memory: n.memGiB * 1024 ** 3,
-      }),
-    ),
-  );
+const arbCluster = fc.array(arbNode, { minLength: 0, maxLength: 25 }).map((ns) =>
+  ns.map((n, i) =>
+    mkNode(`n${i}`, {
+      state: n.state,
+      availability: n.availability,
+      role: n.role,
+      labels: { zone: n.zone },
+      cpus: n.cpus,
+      memory: n.memGiB * 1024 ** 3,
+    }),
+  ),
+);
 const arbConstraint = fc.constantFrom<string[]>(
   [],
   ['node.role==worker'],

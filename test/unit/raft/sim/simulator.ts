@@ -1,7 +1,8 @@
 // A deterministic cluster simulator: seeded network faults (drops, delays, reordering, duplication, symmetric and
 // asymmetric partitions), crashes that lose everything not persisted, restarts from disk, snapshots, and client
 // proposals. Raft's safety properties are checked after every step.
-import type { Message, RaftConfig, ReadState } from '../../../../raft/index.js';
+import { FailedPrecondition, Unavailable } from '../../../../api/index.js';
+import type { ConfChange, Message, RaftConfig, ReadState } from '../../../../raft/index.js';
 import { Cluster, rng, SimNode } from '../../../support/raft-harness.js';
 
 export interface SimOptions {
@@ -12,6 +13,8 @@ export interface SimOptions {
   maxDelay: number;
   crashRate: number;
   partitionRate: number;
+  /** Founding voters (the first n nodes); the rest are spares the leader adds and removes at random. */
+  founders?: number;
   /** Overrides of the members' Raft configuration (e.g. one entry per append, to expose commit-rule bugs). */
   raft?: Partial<RaftConfig>;
 }
@@ -52,13 +55,14 @@ export class Simulation {
   private readFloor = new Map<string, number>();
   reads = 0;
   transfers = 0;
+  confChanges = 0;
 
   constructor(
     readonly seed: number,
     readonly o: SimOptions = DEFAULT_SIM,
   ) {
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
-    this.cluster = new Cluster(ids, seed, o.raft);
+    this.cluster = new Cluster(ids, seed, o.raft, ids.slice(0, o.founders ?? o.nodes));
     this.random = rng(seed * 7919 + 1);
   }
 
@@ -159,6 +163,7 @@ export class Simulation {
       }
     }
     const leader = up.find((n) => n.core.role === 'leader');
+    if (leader && this.o.founders !== undefined && this.random() < 0.01) this.changeMembership(leader, nodes);
     if (leader && this.random() < 0.004) {
       const voters = leader.core.status().conf.voters.filter((v) => v !== leader.id);
       const to = voters[Math.floor(this.random() * voters.length)];
@@ -166,6 +171,26 @@ export class Simulation {
         leader.core.transferLeadership(to);
         this.transfers++;
       }
+    }
+  }
+
+  /** One random membership change: add a spare as learner, promote a learner, or remove someone (even the leader). */
+  private changeMembership(leader: SimNode, nodes: SimNode[]): void {
+    const { voters, learners } = leader.core.status().conf;
+    const spares = nodes.map((n) => n.id).filter((id) => !voters.includes(id) && !learners.includes(id));
+    const pick = <T>(xs: T[]): T => xs[Math.floor(this.random() * xs.length)]!;
+    const options: ConfChange[] = [];
+    if (spares.length) options.push({ type: 'addLearner', id: pick(spares) });
+    if (learners.length)
+      options.push({ type: 'addVoter', id: pick(learners) }, { type: 'remove', id: pick(learners) });
+    if (voters.length > 3) options.push({ type: 'remove', id: pick(voters) });
+    if (options.length === 0) return;
+    try {
+      leader.core.proposeConfChange(pick(options));
+      this.confChanges++;
+    } catch (err) {
+      // One change at a time, or a transfer in progress: try again later.
+      if (!(err instanceof FailedPrecondition) && !(err instanceof Unavailable)) throw err;
     }
   }
 
@@ -238,6 +263,18 @@ export class Simulation {
     }
   }
 
+  /** The leader of the highest term. */
+  leader(): SimNode | undefined {
+    return [...this.cluster.nodes.values()]
+      .filter((n) => n.up && n.core.role === 'leader')
+      .sort((a, b) => b.core.term - a.core.term)[0];
+  }
+
+  members(leader: SimNode): SimNode[] {
+    const { voters, learners } = leader.core.status().conf;
+    return [...voters, ...learners].map((id) => this.cluster.nodes.get(id)!);
+  }
+
   /** Heals everything and runs until all nodes applied the same log; returns the common applied sequence. */
   settle(maxSteps = 4000): string[] {
     this.cuts.clear();
@@ -249,12 +286,13 @@ export class Simulation {
       let stable = 0;
       for (let i = 0; i < maxSteps; i++) {
         this.step(false);
-        const nodes = [...this.cluster.nodes.values()];
-        const leader = nodes.find((n) => n.core.role === 'leader');
+        const leader = this.leader();
+        // Only current members must catch up; removed nodes and spares are left where they are.
+        const members = leader ? this.members(leader) : [];
         const done =
           !!leader &&
           leader.core.log.committed === leader.core.log.lastIndex() &&
-          nodes.every((n) => n.appliedIndex === leader.core.log.committed);
+          members.every((n) => n.appliedIndex === leader.core.log.committed);
         stable = done ? stable + 1 : 0;
         // Converged, and no proposal in flight changed it for a while.
         if (stable >= 20) return leader!.applied;

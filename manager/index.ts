@@ -1,0 +1,5 @@
+// manager/: what a manager runs — the replicated store on Raft, the CA, control API routes, orchestration.
+export { Manager, type ManagerOptions } from './manager.js';
+export { newClusterObject, selfNodeObject, DEFAULT_SWARM_SPEC } from './cluster-objects.js';
+export { controlRoutes } from './controlapi/index.js';
+export { MemoryStore } from './store/index.js';

@@ -1,0 +1,118 @@
+// A manager: the cluster RPC server (mTLS), the Raft member replicating the store, and the CA.
+import * as grpc from '@grpc/grpc-js';
+import { join } from 'node:path';
+import { createLogger, Unavailable, type Logger } from '../api/index.js';
+import { GrpcTransport, RaftNode, type LeaderChange } from '../raft/index.js';
+import {
+  Authorizer,
+  CertificateAuthority,
+  CertificateStore,
+  MANAGER_ROLE,
+  addCAService,
+  clientCredentials,
+  loadRootCA,
+  serverCredentials,
+  type NodeCredentials,
+} from '../pki/index.js';
+import { MemoryStore } from './store/index.js';
+import { StoreStateMachine } from './store-state-machine.js';
+import { StoreNodeRegistry } from './node-registry.js';
+
+export interface ManagerOptions {
+  /** <data-root>/swarm */
+  dir: string;
+  nodeId: string;
+  clusterId: string;
+  listenAddr: string;
+  advertiseAddr: string;
+  credentials: NodeCredentials;
+  /** Start a new cluster with this node as its only member. */
+  bootstrap: boolean;
+  peers?: { id: string; addr: string }[];
+  tickMs?: number;
+  log?: Logger;
+}
+
+export class Manager {
+  readonly store: MemoryStore;
+  readonly raft: RaftNode;
+  readonly certificates: CertificateStore;
+  readonly authority: CertificateAuthority;
+  private readonly server: grpc.Server;
+  private readonly transport: GrpcTransport;
+  private readonly log: Logger;
+  private started = false;
+
+  constructor(readonly o: ManagerOptions) {
+    this.log = o.log ?? createLogger({ component: 'manager', node: o.nodeId });
+    this.certificates = new CertificateStore(o.credentials);
+    const root = loadRootCA(o.credentials.rootCaPem, o.credentials.caKeyPem);
+    this.store = new MemoryStore({ proposer: { propose: (data) => this.raft.propose(data) } });
+    const registry = new StoreNodeRegistry(this.store);
+    this.authority = new CertificateAuthority({ rootCA: root, clusterId: o.clusterId, registry });
+    const authz = new Authorizer({
+      rootCA: () => root,
+      clusterId: () => o.clusterId,
+      isRemoved: (id) => registry.isRemoved(id),
+    });
+    this.transport = new GrpcTransport({
+      credentials: clientCredentials(this.certificates, o.clusterId),
+      authorize: async (call) => void (await authz.require(call as never, [MANAGER_ROLE])),
+      log: this.log,
+    });
+    this.raft = new RaftNode({
+      id: o.nodeId,
+      dir: join(o.dir, 'raft'),
+      stateMachine: new StoreStateMachine(() => this.store),
+      transport: this.transport,
+      bootstrap: o.bootstrap ? [{ id: o.nodeId, addr: o.advertiseAddr }] : undefined,
+      peers: o.peers,
+      tickMs: o.tickMs ?? 100,
+      log: this.log,
+    });
+    this.server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+    this.transport.register(this.server, {
+      onMessage: (m) => this.raft.receive(m),
+      onUnreachable: (id) => this.raft.reportUnreachable(id),
+      onSnapshotStatus: (id, ok) => this.raft.reportSnapshot(id, ok),
+    });
+    addCAService(this.server, () => this.authority, authz);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(this.o.listenAddr, serverCredentials(this.certificates), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
+    );
+    await this.raft.start();
+    this.started = true;
+    this.log.info('manager started', { listen: this.o.listenAddr, advertise: this.o.advertiseAddr });
+  }
+
+  get isLeader(): boolean {
+    return this.raft.isLeader;
+  }
+
+  onLeaderChange(l: (c: LeaderChange) => void): () => void {
+    return this.raft.onLeaderChange(l);
+  }
+
+  /** Resolves once this manager leads (a single-member cluster elects itself within an election timeout). */
+  async waitForLeadership(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.raft.isLeader) {
+      if (Date.now() > deadline) throw new Unavailable('this manager did not become leader in time');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await this.raft.stop();
+    this.transport.stop();
+    this.server.forceShutdown();
+  }
+}

@@ -1,0 +1,217 @@
+// This node's part in a swarm: `swarm init`, leaving, and running the manager when the node is one.
+import { join } from 'node:path';
+import {
+  FailedPrecondition,
+  InvalidArgument,
+  NotManager,
+  Unavailable,
+  type Logger,
+  type Swarm,
+  type SwarmInfo,
+  type SwarmSpec,
+} from '../../api/index.js';
+import { Manager, newClusterObject, selfNodeObject, type MemoryStore } from '../../manager/index.js';
+import { createCluster, loadNodeCredentials, saveNodeCredentials } from '../../pki/index.js';
+import { defaultAdvertiseHost, parseHostPort } from './addresses.js';
+import { certDir, clearSwarmState, loadSwarmState, saveSwarmState, type SwarmNodeState } from './state.js';
+
+export interface InitRequest {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  DataPathPort?: number;
+  DefaultAddrPool?: string[];
+  SubnetSize?: number;
+  ForceNewCluster?: boolean;
+  Spec?: Partial<SwarmSpec>;
+}
+
+export const ALREADY_IN_SWARM =
+  'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
+export const NOT_IN_SWARM = 'This node is not part of a swarm';
+const INACTIVE_MANAGER_MESSAGE =
+  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+
+export class SwarmMembership {
+  private state?: SwarmNodeState;
+  private manager?: Manager;
+  private readonly dir: string;
+
+  constructor(
+    dataRoot: string,
+    private readonly log: Logger,
+  ) {
+    this.dir = join(dataRoot, 'swarm');
+  }
+
+  /** A restarted daemon takes its place in the swarm again from its data root, without a token. */
+  async start(): Promise<void> {
+    const state = loadSwarmState(this.dir);
+    if (!state) return;
+    this.state = state;
+    if (state.role === 'manager') await this.startManager(false);
+  }
+
+  private async startManager(bootstrap: boolean): Promise<Manager> {
+    const s = this.state!;
+    const credentials = loadNodeCredentials(certDir(this.dir));
+    if (!credentials) throw new FailedPrecondition(`swarm state in ${this.dir} has no certificates`);
+    const m = new Manager({
+      dir: this.dir,
+      nodeId: s.nodeId,
+      clusterId: s.clusterId,
+      listenAddr: s.listenAddr,
+      advertiseAddr: s.advertiseAddr,
+      credentials,
+      bootstrap,
+      peers: s.managers,
+      log: this.log.child({ component: 'manager' }),
+    });
+    await m.start();
+    this.manager = m;
+    return m;
+  }
+
+  async init(req: InitRequest): Promise<string> {
+    if (this.state) throw new Unavailable(ALREADY_IN_SWARM);
+    if (req.ForceNewCluster)
+      throw new InvalidArgument('--force-new-cluster needs an existing swarm state on this node');
+    const listen = parseHostPort(req.ListenAddr, '0.0.0.0', 'listen');
+    const advertiseHost = req.AdvertiseAddr
+      ? parseHostPort(req.AdvertiseAddr, listen.host, 'advertise').host
+      : defaultAdvertiseHost(listen.host);
+    // An advertise address without a port advertises the listen port.
+    const advertisePort =
+      req.AdvertiseAddr && /:\d+$/.test(req.AdvertiseAddr)
+        ? parseHostPort(req.AdvertiseAddr, listen.host, 'advertise').port
+        : listen.port;
+    const pool = req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'];
+    const subnetSize = req.SubnetSize || 24;
+    const cluster = await createCluster();
+    saveNodeCredentials(certDir(this.dir), cluster.credentials);
+    this.state = {
+      nodeId: cluster.nodeId,
+      clusterId: cluster.clusterId,
+      role: 'manager',
+      listenAddr: `${listen.host}:${listen.port}`,
+      advertiseAddr: `${advertiseHost}:${advertisePort}`,
+      managers: [],
+    };
+    saveSwarmState(this.dir, this.state);
+    try {
+      const m = await this.startManager(true);
+      // The authority the manager runs must hand out the tokens the cluster object records.
+      const tokens = m.authority.joinTokens;
+      await m.waitForLeadership();
+      await m.store.update((tx) => {
+        tx.create(
+          'cluster',
+          newClusterObject({
+            clusterId: cluster.clusterId,
+            spec: req.Spec,
+            rootCaPem: cluster.credentials.rootCaPem,
+            tokens: { Worker: tokens.worker, Manager: tokens.manager },
+            defaultAddrPool: pool,
+            subnetSize,
+            dataPathPort: req.DataPathPort || 4789,
+          }),
+        );
+        tx.create(
+          'node',
+          selfNodeObject({
+            nodeId: cluster.nodeId,
+            role: 'manager',
+            addr: advertiseHost,
+            managerAddr: this.state!.advertiseAddr,
+            leader: true,
+          }),
+        );
+      });
+    } catch (err) {
+      await this.manager?.stop();
+      this.manager = undefined;
+      this.state = undefined;
+      clearSwarmState(this.dir);
+      throw err;
+    }
+    this.log.info('swarm initialized', { node: cluster.nodeId, cluster: cluster.clusterId });
+    return cluster.nodeId;
+  }
+
+  async leave(force: boolean): Promise<void> {
+    if (!this.state) throw new Unavailable(NOT_IN_SWARM);
+    if (this.state.role === 'manager' && !force) {
+      const managers = this.manager?.store.view((tx) => tx.find('node', 'role', 'manager').length) ?? 1;
+      if (managers <= 1) {
+        throw new Unavailable(
+          'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.',
+        );
+      }
+      throw new Unavailable(
+        'You are attempting to leave the swarm on a node that is participating as a manager. Removing this node leaves ' +
+          `${managers - 1} managers out of ${managers}. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`,
+      );
+    }
+    await this.manager?.stop();
+    this.manager = undefined;
+    this.state = undefined;
+    clearSwarmState(this.dir);
+  }
+
+  /** The store of a manager; other nodes answer as Docker's workers do. */
+  store(): MemoryStore {
+    if (!this.state) throw new NotManager(INACTIVE_MANAGER_MESSAGE);
+    if (!this.manager) throw new NotManager();
+    return this.manager.store;
+  }
+
+  swarm(): Swarm {
+    const cluster = this.store().view((tx) => tx.all('cluster')[0]);
+    if (!cluster) throw new Unavailable('the swarm is still starting');
+    return cluster;
+  }
+
+  header(): string {
+    if (!this.state) return 'inactive';
+    return `active/${this.state.role}`;
+  }
+
+  info(): SwarmInfo {
+    if (!this.state)
+      return {
+        NodeID: '',
+        NodeAddr: '',
+        LocalNodeState: 'inactive',
+        ControlAvailable: false,
+        Error: '',
+        RemoteManagers: null,
+      };
+    const s = this.state;
+    const info: SwarmInfo = {
+      NodeID: s.nodeId,
+      NodeAddr: s.advertiseAddr.replace(/:\d+$/, ''),
+      LocalNodeState: 'active',
+      ControlAvailable: s.role === 'manager',
+      Error: '',
+      RemoteManagers: [{ NodeID: s.nodeId, Addr: s.advertiseAddr }],
+    };
+    if (this.manager) {
+      const { nodes, managers, cluster } = this.manager.store.view((tx) => ({
+        nodes: tx.all('node').length,
+        managers: tx.find('node', 'role', 'manager').length,
+        cluster: tx.all('cluster')[0],
+      }));
+      info.Nodes = nodes;
+      info.Managers = managers;
+      if (cluster) {
+        const { JoinTokens: _omit, ...rest } = cluster;
+        info.Cluster = rest;
+      }
+    }
+    return info;
+  }
+
+  async stop(): Promise<void> {
+    await this.manager?.stop();
+    this.manager = undefined;
+  }
+}

@@ -1,0 +1,19 @@
+// /swarm routes: init, leave, inspect.
+import type { FastifyInstance } from 'fastify';
+import type { SwarmMembership, InitRequest } from './membership.js';
+
+export function swarmRoutes(swarm: SwarmMembership) {
+  return (app: FastifyInstance): void => {
+    // Docker answers with the node ID as a JSON string.
+    app.post('/swarm/init', async (req, reply) => {
+      const id = await swarm.init((req.body as InitRequest | undefined) ?? {});
+      return reply.type('application/json').send(JSON.stringify(id));
+    });
+    app.post('/swarm/leave', async (req) => {
+      const force = ['1', 'true'].includes((req.query as { force?: string }).force ?? '');
+      await swarm.leave(force);
+      return '';
+    });
+    app.get('/swarm', async () => swarm.swarm());
+  };
+}
