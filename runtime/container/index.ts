@@ -16,6 +16,7 @@ export {
   runcState,
   runcList,
   exitCode,
+  wasOomKilled,
   type RuncEnv,
   type RuncState,
   type CreateOptions,

@@ -128,7 +128,11 @@ export async function createUnderConmon(
     'error',
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
   ];
-  const child = spawn(bin(env, 'conmon'), args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const child = spawn(bin(env, 'conmon'), args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+    cwd: o.bundle,
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.unref();
@@ -171,6 +175,11 @@ export async function runcKill(env: RuncEnv, id: string, signal: string): Promis
 
 export async function runcDelete(env: RuncEnv, id: string, force = false): Promise<void> {
   await runc(env, ['delete', ...(force ? ['--force'] : []), id]);
+}
+
+/** True when conmon saw the container's cgroup kill it for running out of memory. */
+export function wasOomKilled(bundle: string): boolean {
+  return existsSync(join(bundle, 'oom'));
 }
 
 /** The exit code conmon recorded, once the container has exited. */

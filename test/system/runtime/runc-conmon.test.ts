@@ -18,6 +18,7 @@ import {
   runcState,
   cgroupDirs,
   removeIdleCgroupParent,
+  wasOomKilled,
   type ContainerConfig,
   type RuncEnv,
 } from '../../../runtime/index.js';
@@ -138,6 +139,7 @@ test('a 16 MiB memory limit: a process allocating more is OOM-killed with 137', 
   });
   t.is(await waitExit(c), 137);
   t.false(logText(c).includes('survived'));
+  t.true(wasOomKilled(c.bundle), 'conmon recorded the OOM kill');
   const oomControl = `/sys/fs/cgroup/memory/tss/${c.id}/memory.oom_control`;
   if (existsSync(oomControl)) t.regex(readFileSync(oomControl, 'utf8'), /oom_kill [1-9]/);
   else t.regex(readFileSync(`/sys/fs/cgroup/tss/${c.id}/memory.events`, 'utf8'), /oom_kill [1-9]/);
