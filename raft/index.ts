@@ -1,6 +1,6 @@
 // raft/: consensus — the pure core, the WAL and snapshot files, the gRPC transport and the node driver.
 export * from './types.js';
-export { RaftCore, type RestoreState } from './core/raft-core.js';
+export { RaftCore, type RestoreState, type RaftStatus } from './core/raft-core.js';
 export { NotLeaderError } from './core/errors.js';
 export { Wal, WalCorruption, DEFAULT_SEGMENT_BYTES, type WalState } from './storage/wal.js';
 export { SnapshotStore } from './storage/snapshots.js';
