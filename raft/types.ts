@@ -124,6 +124,8 @@ export interface RaftConfig {
   maxSizePerMsg: number;
   /** Max append messages in flight per follower in replicate mode. */
   maxInflightMsgs: number;
+  /** Max bytes of entries in flight per follower in replicate mode (default maxInflightMsgs * maxSizePerMsg). */
+  maxInflightBytes?: number;
   /** Max bytes of uncommitted entries the leader accepts before refusing proposals. */
   maxUncommittedEntriesSize: number;
   /** Injected RNG in [0, 1): the core has no other source of randomness. */

@@ -67,7 +67,7 @@ export abstract class LeaderRole extends FollowerRole {
   }
 
   protected maxInflightBytes(): number {
-    return this.cfg.maxInflightMsgs * this.cfg.maxSizePerMsg;
+    return this.cfg.maxInflightBytes ?? this.cfg.maxInflightMsgs * this.cfg.maxSizePerMsg;
   }
 
   protected appendEntries(ents: Entry[]): void {

@@ -68,6 +68,18 @@ test('a new leader probes with one append, then pipelines up to maxInflightMsgs 
   t.is(more[0]!.index, 4);
 });
 
+test('the inflight window is also bounded in bytes (maxInflightBytes)', (t) => {
+  const leader = member('1', { maxSizePerMsg: 124, maxInflightMsgs: 100, maxInflightBytes: 300 });
+  const follower = member('2');
+  const [probe] = elect(leader, follower);
+  follower.step(probe!);
+  for (const m of drain(follower)) leader.step(m);
+  drain(leader);
+  for (let i = 0; i < 6; i++) leader.propose(new Uint8Array(100));
+  // 124 bytes per append: the third append reaches 372 >= 300 bytes, then the window is full.
+  t.is(drain(leader).filter((m) => m.type === 'app').length, 3);
+});
+
 test('appends batch as many entries as fit in maxSizePerMsg', (t) => {
   const leader = member('1', { maxSizePerMsg: 500, maxInflightMsgs: 8 });
   const follower = member('2');
