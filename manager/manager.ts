@@ -17,6 +17,7 @@ import {
 import { MemoryStore } from './store/index.js';
 import { StoreStateMachine } from './store-state-machine.js';
 import { StoreNodeRegistry } from './node-registry.js';
+import { Dispatcher } from './dispatcher/index.js';
 
 export interface ManagerOptions {
   /** <data-root>/swarm */
@@ -38,6 +39,7 @@ export class Manager {
   readonly raft: RaftNode;
   readonly certificates: CertificateStore;
   readonly authority: CertificateAuthority;
+  readonly dispatcher: Dispatcher;
   private readonly server: grpc.Server;
   private readonly transport: GrpcTransport;
   private readonly log: Logger;
@@ -77,6 +79,15 @@ export class Manager {
       onSnapshotStatus: (id, ok) => this.raft.reportSnapshot(id, ok),
     });
     addCAService(this.server, () => this.authority, authz);
+    this.dispatcher = new Dispatcher(this.store, authz, {
+      heartbeatPeriodMs: () =>
+        (this.store.view((tx) => tx.all('cluster')[0])?.Spec.Dispatcher.HeartbeatPeriod ?? 5e9) / 1e6,
+      isLeader: () => this.raft.isLeader,
+      log: this.log,
+    });
+    this.dispatcher.register(this.server);
+    // Leader-only subsystems follow leadership.
+    this.raft.onLeaderChange((c) => (c.isLeader ? this.dispatcher.start() : this.dispatcher.stop()));
   }
 
   async start(): Promise<void> {
@@ -111,6 +122,7 @@ export class Manager {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.dispatcher.stop();
     await this.raft.stop();
     this.transport.stop();
     this.server.forceShutdown();

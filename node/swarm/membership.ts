@@ -11,9 +11,26 @@ import {
   type SwarmSpec,
 } from '../../api/index.js';
 import { Manager, newClusterObject, selfNodeObject, type MemoryStore } from '../../manager/index.js';
-import { createCluster, loadNodeCredentials, saveNodeCredentials } from '../../pki/index.js';
+import {
+  CertificateStore,
+  createCluster,
+  joinRequest,
+  loadNodeCredentials,
+  saveNodeCredentials,
+  x509,
+  identityOf,
+} from '../../pki/index.js';
+import { Agent } from '../../worker/index.js';
 import { defaultAdvertiseHost, parseHostPort } from './addresses.js';
 import { certDir, clearSwarmState, loadSwarmState, saveSwarmState, type SwarmNodeState } from './state.js';
+
+export interface JoinRequest {
+  ListenAddr?: string;
+  AdvertiseAddr?: string;
+  RemoteAddrs?: string[];
+  JoinToken?: string;
+  Availability?: 'active' | 'pause' | 'drain';
+}
 
 export interface InitRequest {
   ListenAddr?: string;
@@ -34,6 +51,7 @@ const INACTIVE_MANAGER_MESSAGE =
 export class SwarmMembership {
   private state?: SwarmNodeState;
   private manager?: Manager;
+  private agent?: Agent;
   private readonly dir: string;
 
   constructor(
@@ -49,6 +67,58 @@ export class SwarmMembership {
     if (!state) return;
     this.state = state;
     if (state.role === 'manager') await this.startManager(false);
+    this.startAgent();
+  }
+
+  /** Every node, managers included, keeps a session with the dispatcher. */
+  private startAgent(): void {
+    const s = this.state!;
+    const credentials = loadNodeCredentials(certDir(this.dir));
+    if (!credentials) return;
+    const managers = s.role === 'manager' ? [s.advertiseAddr] : s.managers.map((m) => m.addr);
+    this.agent = new Agent({
+      managers: () => managers,
+      certificates: new CertificateStore(credentials),
+      clusterId: s.clusterId,
+      addr: s.advertiseAddr.replace(/:\d+$/, ''),
+      log: this.log.child({ component: 'agent' }),
+    });
+    this.agent.start();
+  }
+
+  async join(req: JoinRequest): Promise<void> {
+    if (this.state) throw new Unavailable(ALREADY_IN_SWARM);
+    const remote = req.RemoteAddrs?.[0];
+    if (!remote) throw new InvalidArgument('at least 1 RemoteAddr is required to join');
+    if (!req.JoinToken) throw new InvalidArgument('a join token is required to join');
+    const target = parseHostPort(remote, '', 'remote');
+    if (!target.host) throw new InvalidArgument(`invalid remote address "${remote}"`);
+    const listen = parseHostPort(req.ListenAddr, '0.0.0.0', 'listen');
+    const advertiseHost = req.AdvertiseAddr
+      ? parseHostPort(req.AdvertiseAddr, listen.host, 'advertise').host
+      : defaultAdvertiseHost(listen.host);
+    const joined = await joinRequest(`${target.host}:${target.port}`, req.JoinToken, {
+      availability: req.Availability || undefined,
+      timeoutMs: 10_000,
+    });
+    const identity = identityOf(new x509.X509Certificate(joined.credentials.certPem))!;
+    if (identity.role === 'swarm-manager') {
+      throw new Unavailable(
+        'joining as a manager is not supported yet: join as a worker and promote the node later',
+      );
+    }
+    saveNodeCredentials(certDir(this.dir), joined.credentials);
+    this.state = {
+      nodeId: joined.nodeId,
+      clusterId: joined.clusterId,
+      role: 'worker',
+      listenAddr: `${listen.host}:${listen.port}`,
+      advertiseAddr: `${advertiseHost}:${listen.port}`,
+      managers: [{ id: '', addr: `${target.host}:${target.port}` }],
+    };
+    saveSwarmState(this.dir, this.state);
+    this.startAgent();
+    this.log.info('joined swarm as a worker', { node: joined.nodeId, manager: remote });
   }
 
   private async startManager(bootstrap: boolean): Promise<Manager> {
@@ -133,6 +203,7 @@ export class SwarmMembership {
       clearSwarmState(this.dir);
       throw err;
     }
+    this.startAgent();
     this.log.info('swarm initialized', { node: cluster.nodeId, cluster: cluster.clusterId });
     return cluster.nodeId;
   }
@@ -151,6 +222,8 @@ export class SwarmMembership {
           `${managers - 1} managers out of ${managers}. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`,
       );
     }
+    this.agent?.stop();
+    this.agent = undefined;
     await this.manager?.stop();
     this.manager = undefined;
     this.state = undefined;
@@ -192,7 +265,10 @@ export class SwarmMembership {
       LocalNodeState: 'active',
       ControlAvailable: s.role === 'manager',
       Error: '',
-      RemoteManagers: [{ NodeID: s.nodeId, Addr: s.advertiseAddr }],
+      RemoteManagers:
+        s.role === 'manager'
+          ? [{ NodeID: s.nodeId, Addr: s.advertiseAddr }]
+          : s.managers.map((m) => ({ NodeID: m.id, Addr: m.addr })),
     };
     if (this.manager) {
       const { nodes, managers, cluster } = this.manager.store.view((tx) => ({
@@ -211,6 +287,8 @@ export class SwarmMembership {
   }
 
   async stop(): Promise<void> {
+    this.agent?.stop();
+    this.agent = undefined;
     await this.manager?.stop();
     this.manager = undefined;
   }

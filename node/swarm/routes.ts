@@ -1,6 +1,6 @@
 // /swarm routes: init, leave, inspect.
 import type { FastifyInstance } from 'fastify';
-import type { SwarmMembership, InitRequest } from './membership.js';
+import type { SwarmMembership, InitRequest, JoinRequest } from './membership.js';
 
 export function swarmRoutes(swarm: SwarmMembership) {
   return (app: FastifyInstance): void => {
@@ -8,6 +8,10 @@ export function swarmRoutes(swarm: SwarmMembership) {
     app.post('/swarm/init', async (req, reply) => {
       const id = await swarm.init((req.body as InitRequest | undefined) ?? {});
       return reply.type('application/json').send(JSON.stringify(id));
+    });
+    app.post('/swarm/join', async (req) => {
+      await swarm.join((req.body as JoinRequest | undefined) ?? {});
+      return '';
     });
     app.post('/swarm/leave', async (req) => {
       const force = ['1', 'true'].includes((req.query as { force?: string }).force ?? '');

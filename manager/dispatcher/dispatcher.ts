@@ -1,0 +1,150 @@
+// The dispatcher (leader only): one session per node over mTLS, heartbeats at the cluster's period, and node
+// status — READY while a node heartbeats, DOWN after three missed periods.
+import * as grpc from '@grpc/grpc-js';
+import {
+  createLogger,
+  decode,
+  encode,
+  errorMessage,
+  NotManager,
+  type Logger,
+  type NodeDescription,
+} from '../../api/index.js';
+import { MANAGER_ROLE, WORKER_ROLE, serveUnary, unaryMethod, type Authorizer } from '../../pki/index.js';
+import type { MemoryStore } from '../store/index.js';
+
+export const DISPATCHER_SERVICE = 'tsswarm.Dispatcher';
+export const HEARTBEAT = unaryMethod(DISPATCHER_SERVICE, 'Heartbeat');
+export const SESSION: grpc.MethodDefinition<unknown, unknown> = {
+  path: `/${DISPATCHER_SERVICE}/Session`,
+  requestStream: false,
+  responseStream: true,
+  requestSerialize: (v: unknown) => encode(v),
+  requestDeserialize: (b: Buffer) => decode(b),
+  responseSerialize: (v: unknown) => encode(v),
+  responseDeserialize: (b: Buffer) => decode(b),
+};
+
+export interface SessionRequest {
+  description: NodeDescription;
+  /** The node's address as the manager should record it. */
+  addr: string;
+}
+
+/** What the dispatcher streams to an agent: the heartbeat period now, assignments with the services issue. */
+export interface SessionMessage {
+  sessionId: string;
+  heartbeatPeriodMs: number;
+}
+
+const MISSED_PERIODS_FOR_DOWN = 3;
+
+export class Dispatcher {
+  private lastSeen = new Map<string, number>();
+  private sessions = new Map<string, grpc.ServerWritableStream<unknown, unknown>>();
+  private timer?: NodeJS.Timeout;
+  private active = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly authz: Authorizer,
+    private readonly o: { heartbeatPeriodMs: () => number; isLeader: () => boolean; log?: Logger },
+  ) {
+    this.log = o.log ?? createLogger({ component: 'dispatcher' });
+  }
+
+  register(server: grpc.Server): void {
+    server.addService(
+      { Session: SESSION, Heartbeat: HEARTBEAT },
+      {
+        Session: (call: grpc.ServerWritableStream<unknown, unknown>) => void this.session(call),
+        Heartbeat: serveUnary(async (_req, call) => {
+          const id = await this.authz.require(call as never, [WORKER_ROLE, MANAGER_ROLE]);
+          this.requireActive();
+          this.lastSeen.set(id.nodeId, Date.now());
+          return { heartbeatPeriodMs: this.o.heartbeatPeriodMs() };
+        }),
+      },
+    );
+  }
+
+  private requireActive(): void {
+    if (!this.active || !this.o.isLeader())
+      throw new NotManager('this manager is not the leader: reconnect to the leader');
+  }
+
+  private async session(call: grpc.ServerWritableStream<unknown, unknown>): Promise<void> {
+    let nodeId = '';
+    try {
+      const id = await this.authz.require(call as never, [WORKER_ROLE, MANAGER_ROLE]);
+      this.requireActive();
+      nodeId = id.nodeId;
+      const req = call.request as SessionRequest;
+      await this.store.update((tx) => {
+        const node = tx.get('node', nodeId);
+        if (!node) throw new NotManager(`node ${nodeId} is not a member of this swarm`);
+        node.Description = { ...node.Description, ...req.description };
+        node.Status = { State: 'ready', Addr: req.addr };
+        tx.update('node', node);
+      });
+      this.lastSeen.set(nodeId, Date.now());
+      this.sessions.get(nodeId)?.end();
+      this.sessions.set(nodeId, call);
+      call.write({
+        sessionId: `${nodeId}-${Date.now()}`,
+        heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
+      } satisfies SessionMessage);
+      call.on('cancelled', () => {
+        if (this.sessions.get(nodeId) === call) this.sessions.delete(nodeId);
+      });
+    } catch (err) {
+      call.destroy(
+        Object.assign(new Error(errorMessage(err)), {
+          code: grpc.status.FAILED_PRECONDITION,
+          details: errorMessage(err),
+        }),
+      );
+    }
+  }
+
+  /** Leader-only: starts watching heartbeats. Every known node gets a full grace period first. */
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    const now = Date.now();
+    for (const n of this.store.view((tx) => tx.all('node'))) this.lastSeen.set(n.ID, now);
+    this.timer = setInterval(() => void this.markDown(), Math.max(50, this.o.heartbeatPeriodMs() / 2));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.active = false;
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.sessions.values()) s.end();
+    this.sessions.clear();
+    this.lastSeen.clear();
+  }
+
+  private async markDown(): Promise<void> {
+    if (!this.active || !this.o.isLeader()) return;
+    const deadline = Date.now() - MISSED_PERIODS_FOR_DOWN * this.o.heartbeatPeriodMs();
+    const stale = this.store.view((tx) =>
+      tx.all('node').filter((n) => n.Status.State === 'ready' && (this.lastSeen.get(n.ID) ?? 0) < deadline),
+    );
+    if (stale.length === 0) return;
+    try {
+      await this.store.update((tx) => {
+        for (const n of stale) {
+          const cur = tx.get('node', n.ID);
+          if (!cur) continue;
+          cur.Status = { ...cur.Status, State: 'down', Message: 'heartbeat failure' };
+          tx.update('node', cur);
+        }
+      });
+      this.log.info('nodes marked down', { nodes: stale.map((n) => n.ID).join(',') });
+    } catch (err) {
+      this.log.warn('could not mark nodes down', { err: errorMessage(err) });
+    }
+  }
+}

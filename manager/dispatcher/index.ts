@@ -1,0 +1,8 @@
+export {
+  Dispatcher,
+  DISPATCHER_SERVICE,
+  SESSION,
+  HEARTBEAT,
+  type SessionRequest,
+  type SessionMessage,
+} from './dispatcher.js';

@@ -1,0 +1,91 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { Lab } from '../../../deploy/lab/index.js';
+import { cliCommand } from '../../support/daemon-process.js';
+
+function docker(lab: Lab, host: string, args: string[]) {
+  return spawnSync('docker', args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      ...process.env,
+      DOCKER_HOST: `unix://${lab.host(host).socket}`,
+      DOCKER_CONFIG: lab.host(host).dir,
+    },
+  });
+}
+
+async function eventually(check: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test('a manager and two workers in network-namespace hosts: join with tokens, node ls, worker refusals, a killed worker goes down', async (t) => {
+  t.timeout(180_000);
+  const lab = await Lab.create({ tsswarm: cliCommand() });
+  try {
+    for (const h of ['m1', 'w1', 'w2']) await lab.addHost(h);
+    await Promise.all(['m1', 'w1', 'w2'].map((h) => lab.startDaemon(h)));
+    const m1 = lab.host('m1');
+    const init = docker(lab, 'm1', [
+      'swarm',
+      'init',
+      '--advertise-addr',
+      m1.addr,
+      '--dispatcher-heartbeat',
+      '500ms',
+    ]);
+    t.is(init.status, 0, init.stderr);
+    const token = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'worker']).stdout.trim();
+    for (const w of ['w1', 'w2']) {
+      const j = docker(lab, w, ['swarm', 'join', '--token', token, `${m1.addr}:2377`]);
+      t.is(j.status, 0, j.stderr);
+      t.regex(j.stdout, /This node joined a swarm as a worker\./);
+    }
+    await eventually(
+      () => (docker(lab, 'm1', ['node', 'ls']).stdout.match(/ Ready /g) ?? []).length === 3,
+      20_000,
+      '3 ready nodes',
+    );
+    const ls = docker(lab, 'm1', ['node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .sort();
+    t.deepEqual(ls, ['m1 Ready Leader', 'w1 Ready', 'w2 Ready']);
+    t.regex(
+      docker(lab, 'w1', ['info']).stdout,
+      /\n Swarm: active\n  NodeID: [0-9a-z]{25}\n  Is Manager: false\n/,
+    );
+    const refused = docker(lab, 'w1', ['node', 'ls']);
+    t.not(refused.status, 0);
+    t.regex(
+      refused.stderr,
+      /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\. Please run this command on a manager node or promote the current node to a manager\./,
+    );
+    // A rotated-away token no longer joins.
+    docker(lab, 'm1', ['swarm', 'join-token', '--rotate', 'worker']);
+    // SIGKILL a worker's daemon: after 3 missed heartbeat periods it is down.
+    await lab.stopDaemon('w2', 'SIGKILL');
+    const killedAt = Date.now();
+    await eventually(
+      () => /w2 Down/.test(docker(lab, 'm1', ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}']).stdout),
+      10_000,
+      'w2 down',
+    );
+    t.log(`w2 marked down ${Date.now() - killedAt} ms after SIGKILL (heartbeat 500 ms)`);
+    // Restarted from its data root it comes back without a token.
+    await lab.startDaemon('w2');
+    await eventually(
+      () =>
+        /w2 Ready/.test(docker(lab, 'm1', ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}']).stdout),
+      15_000,
+      'w2 ready again',
+    );
+  } finally {
+    await lab.down();
+  }
+});

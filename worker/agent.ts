@@ -1,0 +1,127 @@
+// The node agent: keeps a session with the managers' dispatcher and heartbeats at the period it is given,
+// reconnecting (to any known manager) with backoff when the session breaks.
+import os from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import {
+  createLogger,
+  errorMessage,
+  PRODUCT_VERSION,
+  type Logger,
+  type NodeDescription,
+} from '../api/index.js';
+import { callUnary, ClusterChannel, type CertificateStore } from '../pki/index.js';
+import { HEARTBEAT, SESSION, type SessionMessage } from '../manager/dispatcher/index.js';
+
+const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
+
+export function describeThisNode(): NodeDescription {
+  return {
+    Hostname: os.hostname(),
+    Platform: { Architecture: ARCH[process.arch] ?? process.arch, OS: 'linux' },
+    Resources: { NanoCPUs: os.cpus().length * 1e9, MemoryBytes: os.totalmem() },
+    Engine: {
+      EngineVersion: PRODUCT_VERSION,
+      Labels: {},
+      Plugins: [
+        { Type: 'Network', Name: 'overlay' },
+        { Type: 'Volume', Name: 'local' },
+      ],
+    },
+  };
+}
+
+export interface AgentOptions {
+  managers: () => string[];
+  certificates: CertificateStore;
+  clusterId: string;
+  /** This node's address as managers should record it. */
+  addr: string;
+  log?: Logger;
+}
+
+export class Agent {
+  private running = false;
+  private channel?: ClusterChannel;
+  private stream?: grpc.ClientReadableStream<unknown>;
+  private heartbeat?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private attempt = 0;
+  private readonly log: Logger;
+  /** The latest session's heartbeat period (ms). */
+  period = 5000;
+  connected = false;
+
+  constructor(private readonly o: AgentOptions) {
+    this.log = o.log ?? createLogger({ component: 'agent' });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.connect();
+  }
+
+  private connect(): void {
+    if (!this.running) return;
+    const managers = this.o.managers();
+    const addr = managers[this.attempt % Math.max(1, managers.length)];
+    if (!addr) return this.reconnectLater('no manager address known');
+    this.channel?.close();
+    this.channel = new ClusterChannel(addr, this.o.certificates, this.o.clusterId);
+    const stream = this.channel.client.makeServerStreamRequest(
+      SESSION.path,
+      SESSION.requestSerialize,
+      SESSION.responseDeserialize,
+      { description: describeThisNode(), addr: this.o.addr },
+    );
+    this.stream = stream;
+    stream.on('data', (m: SessionMessage) => {
+      this.attempt = 0;
+      this.connected = true;
+      this.period = m.heartbeatPeriodMs;
+      this.scheduleHeartbeat();
+    });
+    stream.on('error', (err: Error) => this.reconnectLater(err.message));
+    stream.on('end', () => this.reconnectLater('session ended'));
+  }
+
+  private scheduleHeartbeat(): void {
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    this.heartbeat = setTimeout(() => {
+      if (!this.running || !this.channel) return;
+      callUnary<{ heartbeatPeriodMs: number }>(this.channel.client, HEARTBEAT, {}, this.period).then(
+        (r) => {
+          this.period = r.heartbeatPeriodMs;
+          this.scheduleHeartbeat();
+        },
+        (err) => this.reconnectLater(errorMessage(err)),
+      );
+    }, this.period / 2);
+    this.heartbeat.unref();
+  }
+
+  private reconnectLater(why: string): void {
+    if (!this.running || this.retry) return;
+    this.connected = false;
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    this.stream?.cancel();
+    this.attempt++;
+    const delay = Math.min(5000, 100 * 2 ** Math.min(this.attempt, 6));
+    this.log.debug('dispatcher session lost, reconnecting', { why, inMs: delay });
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.connect();
+    }, delay);
+    this.retry.unref();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.connected = false;
+    if (this.heartbeat) clearTimeout(this.heartbeat);
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.stream?.cancel();
+    this.channel?.close();
+  }
+}
