@@ -51,7 +51,16 @@ export class Manager {
     const root = loadRootCA(o.credentials.rootCaPem, o.credentials.caKeyPem);
     this.store = new MemoryStore({ proposer: { propose: (data) => this.raft.propose(data) } });
     const registry = new StoreNodeRegistry(this.store);
-    this.authority = new CertificateAuthority({ rootCA: root, clusterId: o.clusterId, registry });
+    this.authority = new CertificateAuthority({
+      rootCA: root,
+      clusterId: o.clusterId,
+      registry,
+      // The cluster object holds the tokens, so every manager (and a restarted one) accepts the same ones.
+      tokenSource: () => {
+        const c = this.store.view((tx) => tx.all('cluster')[0]);
+        return c ? { worker: c.JoinTokens.Worker, manager: c.JoinTokens.Manager } : undefined;
+      },
+    });
     const authz = new Authorizer({
       rootCA: () => root,
       clusterId: () => o.clusterId,

@@ -71,6 +71,8 @@ export interface AuthorityOptions {
   tokens?: JoinTokens;
   /** Validity of node certificates (90 days by default; seconds in tests). */
   validityMs?: number;
+  /** Where the current tokens live when they are replicated state (the cluster object); overrides `tokens`. */
+  tokenSource?: () => JoinTokens | undefined;
 }
 
 export class CertificateAuthority {
@@ -79,6 +81,7 @@ export class CertificateAuthority {
   readonly registry: NodeRegistry;
   validityMs: number;
   private tokens: JoinTokens;
+  private readonly tokenSource?: () => JoinTokens | undefined;
 
   constructor(o: AuthorityOptions) {
     this.rootCA = o.rootCA;
@@ -87,10 +90,11 @@ export class CertificateAuthority {
     this.validityMs = o.validityMs ?? DEFAULT_NODE_CERT_VALIDITY_MS;
     const digest = rootDigest(o.rootCA);
     this.tokens = o.tokens ?? { worker: newJoinToken(digest), manager: newJoinToken(digest) };
+    this.tokenSource = o.tokenSource;
   }
 
   get joinTokens(): JoinTokens {
-    return { ...this.tokens };
+    return { ...(this.tokenSource?.() ?? this.tokens) };
   }
 
   /** Replaces a role's token; the old one stops working at once. */
@@ -103,8 +107,9 @@ export class CertificateAuthority {
     const parsed = parseJoinToken(token);
     if (!parsed.caDigest.equals(rootDigest(this.rootCA)))
       throw new PermissionDenied('invalid join token: it was issued by another swarm');
-    if (tokensEqual(token, this.tokens.manager)) return MANAGER_ROLE;
-    if (tokensEqual(token, this.tokens.worker)) return WORKER_ROLE;
+    const current = this.joinTokens;
+    if (tokensEqual(token, current.manager)) return MANAGER_ROLE;
+    if (tokensEqual(token, current.worker)) return WORKER_ROLE;
     throw new PermissionDenied('invalid join token');
   }
 

@@ -1,6 +1,7 @@
 // This node's part in a swarm: `swarm init`, leaving, and running the manager when the node is one.
 import { join } from 'node:path';
 import {
+  Conflict,
   FailedPrecondition,
   InvalidArgument,
   NotManager,
@@ -19,6 +20,8 @@ import {
   saveNodeCredentials,
   x509,
   identityOf,
+  newJoinToken,
+  rootDigest,
 } from '../../pki/index.js';
 import { Agent } from '../../worker/index.js';
 import { defaultAdvertiseHost, parseHostPort } from './addresses.js';
@@ -206,6 +209,35 @@ export class SwarmMembership {
     this.startAgent();
     this.log.info('swarm initialized', { node: cluster.nodeId, cluster: cluster.clusterId });
     return cluster.nodeId;
+  }
+
+  /** `swarm update`: the spec (defaults kept for zero values) and token rotation, with Docker's version check. */
+  async update(
+    version: number,
+    spec: Partial<SwarmSpec>,
+    rotate: { worker: boolean; manager: boolean },
+  ): Promise<void> {
+    const m = this.manager;
+    if (!m) throw new NotManager(this.state ? undefined : INACTIVE_MANAGER_MESSAGE);
+    const digest = rootDigest(m.authority.rootCA);
+    await m.store.update((tx) => {
+      const c = tx.all('cluster')[0];
+      if (!c) throw new Unavailable('the swarm is still starting');
+      if (c.Version.Index !== version) throw new Conflict('update out of sequence');
+      const next = newClusterObject({
+        clusterId: c.ID,
+        spec,
+        rootCaPem: c.TLSInfo.TrustRoot,
+        tokens: {
+          Worker: rotate.worker ? newJoinToken(digest) : c.JoinTokens.Worker,
+          Manager: rotate.manager ? newJoinToken(digest) : c.JoinTokens.Manager,
+        },
+        defaultAddrPool: c.DefaultAddrPool,
+        subnetSize: c.SubnetSize,
+        dataPathPort: c.DataPathPort,
+      });
+      tx.update('cluster', { ...next, Version: c.Version, CreatedAt: c.CreatedAt });
+    });
   }
 
   async leave(force: boolean): Promise<void> {

@@ -1,5 +1,7 @@
 // /swarm routes: init, leave, inspect.
 import type { FastifyInstance } from 'fastify';
+import type { SwarmSpec } from '../../api/index.js';
+import { parseVersion, requireBody } from '../../manager/controlapi/lookup.js';
 import type { SwarmMembership, InitRequest, JoinRequest } from './membership.js';
 
 export function swarmRoutes(swarm: SwarmMembership) {
@@ -19,5 +21,14 @@ export function swarmRoutes(swarm: SwarmMembership) {
       return '';
     });
     app.get('/swarm', async () => swarm.swarm());
+    app.post('/swarm/update', async (req) => {
+      const q = req.query as { version?: string; rotateWorkerToken?: string; rotateManagerToken?: string };
+      const yes = (v?: string) => v === 'true' || v === '1';
+      await swarm.update(parseVersion(q.version), requireBody<Partial<SwarmSpec>>(req.body, 'swarm spec'), {
+        worker: yes(q.rotateWorkerToken),
+        manager: yes(q.rotateManagerToken),
+      });
+      return '';
+    });
   };
 }

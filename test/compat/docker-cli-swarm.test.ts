@@ -52,6 +52,20 @@ test('docker swarm init, join-token, node ls/inspect/update, info; state survive
     const mtoken = docker(d, ['swarm', 'join-token', '-q', 'manager']);
     t.not(mtoken.stdout.trim(), token.stdout.trim());
 
+    // swarm update and token rotation go through POST /swarm/update with the version read.
+    t.is(docker(d, ['swarm', 'update', '--task-history-limit', '3']).status, 0);
+    t.is(
+      docker(d, [
+        'info',
+        '--format',
+        '{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}',
+      ]).stdout.trim(),
+      '3',
+    );
+    const rotated = docker(d, ['swarm', 'join-token', '-q', '--rotate', 'worker']).stdout.trim();
+    t.regex(rotated, /^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/);
+    t.not(rotated, token.stdout.trim());
+
     const ls = docker(d, ['node', 'ls']);
     t.is(ls.status, 0, ls.stderr);
     const rows = ls.stdout.trim().split('\n');

@@ -27,8 +27,8 @@ test('a manager and two workers in network-namespace hosts: join with tokens, no
   t.timeout(180_000);
   const lab = await Lab.create({ tsswarm: cliCommand() });
   try {
-    for (const h of ['m1', 'w1', 'w2']) await lab.addHost(h);
-    await Promise.all(['m1', 'w1', 'w2'].map((h) => lab.startDaemon(h)));
+    for (const h of ['m1', 'w1', 'w2', 'w3']) await lab.addHost(h);
+    await Promise.all(['m1', 'w1', 'w2', 'w3'].map((h) => lab.startDaemon(h)));
     const m1 = lab.host('m1');
     const init = docker(lab, 'm1', [
       'swarm',
@@ -67,7 +67,15 @@ test('a manager and two workers in network-namespace hosts: join with tokens, no
       /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\. Please run this command on a manager node or promote the current node to a manager\./,
     );
     // A rotated-away token no longer joins.
-    docker(lab, 'm1', ['swarm', 'join-token', '--rotate', 'worker']);
+    t.is(docker(lab, 'm1', ['swarm', 'join-token', '--rotate', 'worker']).status, 0);
+    const stale = docker(lab, 'w3', ['swarm', 'join', '--token', token, `${m1.addr}:2377`]);
+    t.not(stale.status, 0);
+    t.regex(stale.stderr, /invalid join token/);
+    t.regex(
+      docker(lab, 'w3', ['info']).stdout,
+      /\n Swarm: inactive\n/,
+      'a failed join leaves the node outside the swarm',
+    );
     // SIGKILL a worker's daemon: after 3 missed heartbeat periods it is down.
     await lab.stopDaemon('w2', 'SIGKILL');
     const killedAt = Date.now();
