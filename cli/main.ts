@@ -6,6 +6,8 @@ import { registerSystem } from './commands/system.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerService } from './commands/service.js';
 import { registerSecretAndConfig } from './commands/secret-config.js';
+import { registerSwarm } from './commands/swarm.js';
+import { registerNode } from './commands/node.js';
 import { CliError } from './context.js';
 
 export function buildProgram(): Command {
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerDaemon(program);
   registerService(program);
   registerSecretAndConfig(program);
+  registerSwarm(program);
+  registerNode(program);
   return program;
 }
 
