@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
+import { Lab } from './lab/index.js';
 
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'tss-demo-'));
@@ -64,7 +65,47 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`demo failed: ${err.message}\n`);
-  process.exitCode = 1;
-});
+/** A swarm of three network-namespace hosts: one manager, two workers joined with a token. */
+async function clusterDemo(): Promise<void> {
+  const tsswarm = [process.execPath, cliPath];
+  const lab = await Lab.create({ tsswarm });
+  const on = (host: string, args: string[]): string => {
+    process.stdout.write(`${host}$ tsswarm ${args.join(' ')}\n`);
+    const r = spawnSync(process.execPath, [cliPath, '-H', `unix://${lab.host(host).socket}`, ...args], {
+      encoding: 'utf8',
+    });
+    process.stdout.write(r.stdout);
+    if (r.status !== 0) throw new Error(`tsswarm ${args.join(' ')} failed on ${host}: ${r.stderr}`);
+    return r.stdout;
+  };
+  try {
+    step('a lab swarm: manager1, worker1, worker2 (network namespaces on 198.18.0.0/16)');
+    for (const h of ['manager1', 'worker1', 'worker2']) await lab.addHost(h);
+    await Promise.all(['manager1', 'worker1', 'worker2'].map((h) => lab.startDaemon(h)));
+    const addr = lab.host('manager1').addr;
+    on('manager1', ['swarm', 'init', '--advertise-addr', addr, '--dispatcher-heartbeat', '1s']);
+    const token = on('manager1', ['swarm', 'join-token', '-q', 'worker']).trim();
+    for (const w of ['worker1', 'worker2']) on(w, ['swarm', 'join', '--token', token, `${addr}:2377`]);
+    const deadline = Date.now() + 20_000;
+    let ls = '';
+    while (Date.now() < deadline && (ls.match(/ Ready /g) ?? []).length < 3) {
+      await new Promise((r) => setTimeout(r, 300));
+      ls = spawnSync(
+        process.execPath,
+        [cliPath, '-H', `unix://${lab.host('manager1').socket}`, 'node', 'ls'],
+        { encoding: 'utf8' },
+      ).stdout;
+    }
+    on('manager1', ['node', 'ls']);
+  } finally {
+    step('removing the lab');
+    await lab.down();
+  }
+}
+
+main()
+  .then(() => (process.exitCode ? undefined : clusterDemo()))
+  .catch((err: Error) => {
+    process.stderr.write(`demo failed: ${err.message}\n`);
+    process.exitCode = 1;
+  });
