@@ -32,7 +32,9 @@ export class LoadOrder {
   remove(n: NodeInfo, total = n.totalTasks): void {
     const b = this.buckets.get(total);
     if (!b) return;
-    const i = byRank(b, n.rank);
+    // Ranks come from the injected RNG and may repeat: look past equal ranks for this very node.
+    let i = byRank(b, n.rank);
+    while (i < b.length && b[i] !== n && b[i]!.rank === n.rank) i++;
     if (b[i] === n) b.splice(i, 1);
     if (b.length === 0) {
       this.buckets.delete(total);

@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { Scheduler, parseConstraints } from '../../../scheduler/index.js';
 import { InvalidArgument, type TaskSpec } from '../../../api/index.js';
 import { mkNode, mkTask } from '../../support/cluster-fixtures.js';
@@ -213,4 +214,34 @@ test('incremental index: node updates and removals take effect without rebuildin
   s.setNode(mkNode('late', { cpus: 4 }));
   const r = s.schedule(tasks(1, { Resources: { Reservations: { NanoCPUs: 1e9 } } }, 'cpu'));
   t.deepEqual(nodesOf(r), ['a'], 'a task counted before its node was known still reserves its CPUs');
+});
+
+test('an RNG that repeats values (equal tie-break ranks) keeps the load index exact', (t) => {
+  // Random add/remove histories on 4 nodes; afterwards one new task must land on a least loaded node.
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 5 })), { maxLength: 40 }),
+      (ops) => {
+        const s = new Scheduler({ random: () => 0.5 });
+        const ids = ['a', 'b', 'c', 'd'];
+        for (const id of ids) s.setNode(mkNode(id));
+        const on = new Map<string, string>();
+        for (const [node, task] of ops) {
+          const id = `k${task}`;
+          if (on.has(id)) {
+            s.removeTask(id);
+            on.delete(id);
+          } else {
+            s.addTask(mkTask(id, 'other', {}, ids[node]!));
+            on.set(id, ids[node]!);
+          }
+        }
+        const load = (n: string) => [...on.values()].filter((x) => x === n).length;
+        const least = Math.min(...ids.map(load));
+        const [placed] = nodesOf(s.schedule([mkTask('probe', 'probe', {})]));
+        t.is(load(placed!), least);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });
