@@ -1,6 +1,6 @@
 // The objects `swarm init` creates: the Cluster (swarm spec, CA, tokens) and the first manager's Node.
 import os from 'node:os';
-import type { Node, Swarm, SwarmSpec } from '../api/index.js';
+import type { Node, NodeDescription, Swarm, SwarmSpec } from '../api/index.js';
 import { PRODUCT_VERSION } from '../api/index.js';
 
 export const DEFAULT_SWARM_SPEC: SwarmSpec = {
@@ -64,6 +64,23 @@ export function newClusterObject(o: {
 
 const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
 
+/** What a node reports about itself: hostname, platform, resources, engine. */
+export function describeThisNode(): NodeDescription {
+  return {
+    Hostname: os.hostname(),
+    Platform: { Architecture: ARCH[process.arch] ?? process.arch, OS: 'linux' },
+    Resources: { NanoCPUs: os.cpus().length * 1e9, MemoryBytes: os.totalmem() },
+    Engine: {
+      EngineVersion: PRODUCT_VERSION,
+      Labels: {},
+      Plugins: [
+        { Type: 'Network', Name: 'overlay' },
+        { Type: 'Volume', Name: 'local' },
+      ],
+    },
+  };
+}
+
 export function selfNodeObject(o: {
   nodeId: string;
   role: 'manager' | 'worker';
@@ -77,19 +94,7 @@ export function selfNodeObject(o: {
     CreatedAt: '',
     UpdatedAt: '',
     Spec: { Role: o.role, Availability: 'active', Labels: {} },
-    Description: {
-      Hostname: os.hostname(),
-      Platform: { Architecture: ARCH[process.arch] ?? process.arch, OS: 'linux' },
-      Resources: { NanoCPUs: os.cpus().length * 1e9, MemoryBytes: os.totalmem() },
-      Engine: {
-        EngineVersion: PRODUCT_VERSION,
-        Labels: {},
-        Plugins: [
-          { Type: 'Network', Name: 'overlay' },
-          { Type: 'Volume', Name: 'local' },
-        ],
-      },
-    },
+    Description: describeThisNode(),
     Status: { State: 'ready', Addr: o.addr },
   };
   if (o.role === 'manager')

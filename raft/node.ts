@@ -8,6 +8,7 @@ import { RaftCore } from './core/raft-core.js';
 import { NotLeaderError } from './core/errors.js';
 import { SnapshotStore } from './storage/snapshots.js';
 import { Wal } from './storage/wal.js';
+import { forceSingleMember } from './driver/force-new-cluster.js';
 import type { GrpcTransport } from './transport/grpc-transport.js';
 import {
   EntryType,
@@ -47,6 +48,11 @@ export interface RaftNodeOptions {
   log?: Logger;
   /** Observes each WAL fsync duration (metrics). */
   onFsync?: (seconds: number) => void;
+  /**
+   * Disaster recovery (`swarm init --force-new-cluster`): keep the committed log, drop any uncommitted tail and
+   * commit removals of every other member, so this node restarts as a one-member cluster with all its data.
+   */
+  forceNewCluster?: boolean;
 }
 
 interface PendingProposal {
@@ -107,6 +113,18 @@ export class RaftNode {
       hardState = { term: 1, vote: '', commit: entries.length };
       await this.wal.save(hardState, entries, true);
     }
+    if (this.o.forceNewCluster) {
+      let forced;
+      try {
+        forced = forceSingleMember(this.id, snapshot, hardState, entries);
+      } catch (err) {
+        await this.wal.close();
+        throw err;
+      }
+      await this.wal.save(forced.hardState, forced.appended, true);
+      ({ hardState, entries } = forced);
+      this.log.warn('forcing a new one-member cluster from the existing log', { commit: hardState.commit });
+    }
     if (snapshot) {
       this.o.stateMachine.restore(snapshot.data);
       this.applied = snapshot.meta.index;
@@ -166,23 +184,31 @@ export class RaftNode {
   /** Replicates `data`; resolves once it is committed and applied on this node. */
   propose(data: Uint8Array): Promise<{ index: number }> {
     if (!this.running) return Promise.reject(new Unavailable('raft node is stopped'));
+    return this.track(
+      () => this.core.propose(data),
+      (index, ms) => `proposal at index ${index} not committed within ${ms} ms (outcome unknown)`,
+    );
+  }
+
+  /** Appends through `append` (which returns the entry's index) and resolves when that entry is applied here. */
+  private track(
+    append: () => number,
+    timeoutMessage: (index: number, ms: number) => string,
+  ): Promise<{ index: number }> {
     let index: number;
     try {
-      index = this.core.propose(data);
+      index = append();
     } catch (err) {
       return Promise.reject(err);
     }
     const term = this.core.term;
+    const ms = this.o.proposalTimeoutMs ?? 10_000;
     this.kick();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(index);
-        reject(
-          new Unavailable(
-            `proposal at index ${index} not committed within ${this.o.proposalTimeoutMs ?? 10_000} ms (outcome unknown)`,
-          ),
-        );
-      }, this.o.proposalTimeoutMs ?? 10_000);
+        reject(new Unavailable(timeoutMessage(index, ms)));
+      }, ms);
       timer.unref();
       this.pending.set(index, { term, resolve, reject, timer });
     });
@@ -226,22 +252,10 @@ export class RaftNode {
   }
 
   private confChange(cc: ConfChange): Promise<{ index: number }> {
-    let index: number;
-    try {
-      index = this.core.proposeConfChange(cc);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const term = this.core.term;
-    this.kick();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(index);
-        reject(new Unavailable('membership change not committed in time'));
-      }, this.o.proposalTimeoutMs ?? 10_000);
-      timer.unref();
-      this.pending.set(index, { term, resolve, reject, timer });
-    });
+    return this.track(
+      () => this.core.proposeConfChange(cc),
+      () => 'membership change not committed in time',
+    );
   }
 
   transferLeadership(to: MemberId): void {

@@ -1,34 +1,10 @@
 // The node agent: keeps a session with the managers' dispatcher and heartbeats at the period it is given,
 // reconnecting (to any known manager) with backoff when the session breaks.
-import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
-import {
-  createLogger,
-  errorMessage,
-  PRODUCT_VERSION,
-  type Logger,
-  type NodeDescription,
-} from '../api/index.js';
+import { createLogger, errorMessage, type Logger } from '../api/index.js';
+import { describeThisNode } from '../manager/cluster-objects.js';
 import { callUnary, ClusterChannel, type CertificateStore } from '../pki/index.js';
 import { HEARTBEAT, SESSION, type SessionMessage } from '../manager/dispatcher/index.js';
-
-const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' };
-
-export function describeThisNode(): NodeDescription {
-  return {
-    Hostname: os.hostname(),
-    Platform: { Architecture: ARCH[process.arch] ?? process.arch, OS: 'linux' },
-    Resources: { NanoCPUs: os.cpus().length * 1e9, MemoryBytes: os.totalmem() },
-    Engine: {
-      EngineVersion: PRODUCT_VERSION,
-      Labels: {},
-      Plugins: [
-        { Type: 'Network', Name: 'overlay' },
-        { Type: 'Volume', Name: 'local' },
-      ],
-    },
-  };
-}
 
 export interface AgentOptions {
   managers: () => string[];

@@ -1,2 +1,2 @@
 // worker/: the node agent (dispatcher session and heartbeats; task execution comes with the services issue).
-export { Agent, describeThisNode, type AgentOptions } from './agent.js';
+export { Agent, type AgentOptions } from './agent.js';

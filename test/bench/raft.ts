@@ -1,7 +1,7 @@
 // npm run bench:raft — our Raft (3 processes, WAL with fsync) vs etcd 3.4 (3 members) on 127.0.0.1, same disk,
 // 1/16/256 concurrent proposers of 256-byte values, 10 s each. Prints writes/s, p50/p99 latency and ratios.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../support/net.js';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { KvProcessCluster, httpJson } from '../support/kv-cluster-processes.js';
@@ -10,15 +10,6 @@ import { tempDir } from '../support/temp.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = [1, 16, 256];
 const VALUE = 'x'.repeat(256);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 interface Result {
   writes: number;

@@ -1,18 +1,9 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../support/net.js';
 import { join } from 'node:path';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { tempDir } from '../support/temp.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function docker(d: DaemonProcess, args: string[]) {
   return spawnSync('docker', args, {

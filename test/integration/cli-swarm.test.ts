@@ -1,16 +1,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../support/net.js';
 import { cliCommand, startDaemon } from '../support/daemon-process.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 test('tsswarm swarm and node commands drive a one-manager swarm', async (t) => {
   t.timeout(120_000);

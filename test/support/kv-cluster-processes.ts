@@ -1,20 +1,11 @@
 // A Raft KV cluster of separate processes on 127.0.0.1, each with its own data directory; members can be
 // SIGKILLed and restarted on the same directory.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './net.js';
 import http from 'node:http';
 import { join } from 'node:path';
 import { REPO_ROOT } from './daemon-process.js';
 import { tempDir, type TempDir } from './temp.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 

@@ -1,18 +1,9 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../../support/net.js';
 import { startKvNode, type KvNode } from '../../support/raft-kv.js';
 import { tempDir } from '../../support/temp.js';
 import { waitFor } from '../../support/daemon-process.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function cluster(n: number, snapshotEvery?: number) {
   const dir = tempDir();
@@ -158,5 +149,50 @@ test('bad input on the transport: malformed frames and messages from unknown mem
   } finally {
     for (const n of c.nodes) await n.stop();
     c.dir.remove();
+  }
+});
+
+test('force-new-cluster: one surviving member restarts alone with every committed write and takes new ones', async (t) => {
+  const c = await cluster(3, 40);
+  try {
+    const l = await c.leader();
+    for (let i = 0; i < 60; i++) await l.put(`k${i}`, `v${i}`);
+    await waitFor(async () => c.nodes.every((n) => n.sm.data.size === 60), 5000, 'replication');
+    for (const n of c.nodes) await n.stop();
+    // Only m2 survives the disaster; it comes back alone from its snapshot + WAL.
+    const dir = join(c.dir.path, 'm2');
+    let alone = await startKvNode({
+      id: 'm2',
+      dir,
+      port: c.ports[1],
+      peers: c.members,
+      forceNewCluster: true,
+    });
+    c.nodes = [alone];
+    await waitFor(async () => alone.node.isLeader, 5000, 'the forced member to lead');
+    t.deepEqual(alone.node.status().conf.voters, ['m2']);
+    t.is(alone.sm.data.size, 60);
+    await alone.put('after', 'force');
+    // The new membership is durable: a plain restart is still a one-member cluster with all the data.
+    await alone.stop();
+    alone = await startKvNode({ id: 'm2', dir, port: c.ports[1] });
+    c.nodes = [alone];
+    await waitFor(async () => alone.node.isLeader, 5000, 'leader after a plain restart');
+    t.is(alone.sm.data.get('after'), 'force');
+    t.is(alone.sm.data.size, 61);
+    await alone.put('again', '1');
+  } finally {
+    for (const n of c.nodes) await n.stop();
+    c.dir.remove();
+  }
+});
+
+test('force-new-cluster on a node without any log is refused with a clear error', async (t) => {
+  const dir = tempDir();
+  try {
+    const err = await t.throwsAsync(startKvNode({ id: 'm1', dir: dir.path, forceNewCluster: true }));
+    t.regex(err!.message, /force-new-cluster needs an existing Raft log/);
+  } finally {
+    dir.remove();
   }
 });
