@@ -3,6 +3,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { API_VERSION, MIN_API_VERSION, PRODUCT_VERSION, type SwarmInfo } from '../../api/index.js';
+import { cgroupVersion } from '../../runtime/index.js';
 
 /** What the system routes need to know about the running node. */
 export interface SystemState {
@@ -95,7 +96,7 @@ export function infoBody(state: SystemState): Record<string, unknown> {
     SystemTime: new Date().toISOString(),
     LoggingDriver: 'k8s-file',
     CgroupDriver: 'cgroupfs',
-    CgroupVersion: '2',
+    CgroupVersion: cgroupVersion(),
     NEventsListener: 0,
     KernelVersion: os.release(),
     OperatingSystem: operatingSystem(),

@@ -4,9 +4,14 @@ import { join } from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
 
+/** '2' when `root` is the unified hierarchy (it has cgroup.controllers), '1' for per-controller hierarchies. */
+export function cgroupVersion(root = ROOT): '1' | '2' {
+  return existsSync(join(root, 'cgroup.controllers')) ? '2' : '1';
+}
+
 /** Directories that hold (or would hold) cgroup `name` in every mounted hierarchy. */
 export function cgroupDirs(name: string): string[] {
-  if (existsSync(join(ROOT, 'cgroup.controllers'))) return [join(ROOT, name)];
+  if (cgroupVersion() === '2') return [join(ROOT, name)];
   return readdirSync(ROOT)
     .map((c) => join(ROOT, c, name))
     .filter((d) => existsSync(d));

@@ -30,4 +30,4 @@ export {
   type LogLine,
   type LogFilter,
 } from './logs.js';
-export { cgroupDirs, removeIdleCgroupParent } from './cgroups.js';
+export { cgroupDirs, cgroupVersion, removeIdleCgroupParent } from './cgroups.js';
