@@ -18,10 +18,11 @@ import {
   verifyNodeCertificate,
 } from './certificates.js';
 import { x509 } from './crypto.js';
-import type { NodeCredentials } from './files.js';
+import { saveNodeCredentials, type NodeCredentials } from './files.js';
 import { bootstrapCredentials, clientCredentials, CertificateStore } from './grpc/tls-credentials.js';
 import { MANAGER_ROLE } from './identity.js';
 import { parseJoinToken } from './join-token.js';
+import { CertificateRenewer } from './renewal.js';
 
 export interface NewCluster {
   clusterId: string;
@@ -135,4 +136,34 @@ export async function renewCertificate(
 export function validityOf(certPem: string): { notBefore: number; notAfter: number } {
   const c = new x509.X509Certificate(certPem);
   return { notBefore: c.notBefore.getTime(), notAfter: c.notAfter.getTime() };
+}
+
+/**
+ * The node's renewer: at 50–80 % of each certificate's life, renews from a manager, writes the files (when a
+ * directory is given) and pushes the new certificate to `store`, so servers and ClusterChannels pick it up.
+ */
+export function renewer(o: {
+  /** A manager to renew from, asked at every attempt (the leader may have moved). */
+  address: () => string;
+  store: CertificateStore;
+  credentials: NodeCredentials;
+  certDir?: string;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}): CertificateRenewer & { readonly credentials: NodeCredentials } {
+  let current = o.credentials;
+  const r = new CertificateRenewer({
+    validity: () => validityOf(current.certPem),
+    renew: async () => {
+      const next = await renewCertificate(o.address(), current);
+      if (o.certDir) saveNodeCredentials(o.certDir, next);
+      current = next;
+      o.store.update(next);
+    },
+    minBackoffMs: o.minBackoffMs,
+    maxBackoffMs: o.maxBackoffMs,
+  });
+  return Object.defineProperty(r, 'credentials', { get: () => current }) as CertificateRenewer & {
+    readonly credentials: NodeCredentials;
+  };
 }

@@ -9,6 +9,8 @@ import {
   readFileSync,
   existsSync,
 } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { FailedPrecondition } from '../api/index.js';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -45,9 +47,9 @@ export interface NodeCredentials {
 }
 
 export function saveNodeCredentials(dir: string, c: NodeCredentials): void {
-  writeFileAtomic(join(dir, ROOT_CA_FILE), c.rootCaPem, 0o644);
+  writeFileAtomic(join(dir, ROOT_CA_FILE), c.rootCaPem);
   // Key before certificate: a crash in between leaves an old certificate with a new key, which fails to load
-  // cleanly rather than a new certificate with no matching key on disk.
+  // cleanly (see loadNodeCredentials) rather than a new certificate with no matching key on disk.
   writeFileAtomic(join(dir, NODE_KEY_FILE), c.keyPem);
   writeFileAtomic(join(dir, NODE_CERT_FILE), c.certPem);
   if (c.caKeyPem) writeFileAtomic(join(dir, ROOT_CA_KEY_FILE), c.caKeyPem);
@@ -57,10 +59,18 @@ export function loadNodeCredentials(dir: string): NodeCredentials | undefined {
   const cert = join(dir, NODE_CERT_FILE);
   if (!existsSync(cert)) return undefined;
   const caKey = join(dir, ROOT_CA_KEY_FILE);
-  return {
+  const creds: NodeCredentials = {
     rootCaPem: readFileSync(join(dir, ROOT_CA_FILE), 'utf8'),
     certPem: readFileSync(cert, 'utf8'),
     keyPem: readFileSync(join(dir, NODE_KEY_FILE), 'utf8'),
-    caKeyPem: existsSync(caKey) ? readFileSync(caKey, 'utf8') : undefined,
   };
+  if (existsSync(caKey)) creds.caKeyPem = readFileSync(caKey, 'utf8');
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(creds.certPem).checkPrivateKey(createPrivateKey(creds.keyPem));
+  } catch (err) {
+    throw new FailedPrecondition(`node credentials in ${dir} are unreadable: ${(err as Error).message}`);
+  }
+  if (!matches) throw new FailedPrecondition(`node certificate in ${dir} does not match its key`);
+  return creds;
 }

@@ -3,6 +3,7 @@ export {
   createCluster,
   joinRequest,
   renewCertificate,
+  renewer,
   validityOf,
   type NewCluster,
   type Joined,

@@ -56,6 +56,7 @@ export class CertificateRenewer {
       this.failures = 0;
       this.schedule();
     } catch (err) {
+      if (!this.running) return; // stopped while a renewal was in flight
       this.failures++;
       const backoff = Math.min(
         this.o.maxBackoffMs ?? 60_000,

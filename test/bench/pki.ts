@@ -12,7 +12,7 @@ import {
   joinRequest,
   signNodeCertificate,
 } from '../../pki/index.js';
-import { MANAGER_ONLY, startPkiServer } from '../support/pki-server.js';
+import { MANAGER_ONLY, startPkiServer } from '../integration/pki/pki-server.js';
 import { tempDir } from '../support/temp.js';
 
 const SECONDS = 5;

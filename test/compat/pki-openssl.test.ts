@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { joinRequest } from '../../pki/index.js';
-import { startPkiServer, type PkiServer } from '../support/pki-server.js';
+import { startPkiServer, type PkiServer } from '../integration/pki/pki-server.js';
 import { tempDir } from '../support/temp.js';
 
 let srv: PkiServer;

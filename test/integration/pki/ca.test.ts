@@ -13,7 +13,7 @@ import {
   x509,
   type NodeCredentials,
 } from '../../../pki/index.js';
-import { MANAGER_ONLY, startPkiServer, type PkiServer } from '../../support/pki-server.js';
+import { MANAGER_ONLY, startPkiServer, type PkiServer } from './pki-server.js';
 
 let srv: PkiServer;
 test.before(async () => {
@@ -29,7 +29,9 @@ function clientFor(creds: NodeCredentials, clusterId?: string): grpc.Client {
     certPem: creds.certPem,
     keyPem: creds.keyPem,
   });
-  return new grpc.Client(srv.address, clientCredentials(store, clusterId));
+  return new grpc.Client(srv.address, clientCredentials(store, clusterId), {
+    'grpc.ssl_target_name_override': 'swarm-manager',
+  });
 }
 
 test.serial(

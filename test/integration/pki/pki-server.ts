@@ -10,7 +10,7 @@ import {
   serverCredentials,
   unaryMethod,
   type NewCluster,
-} from '../../pki/index.js';
+} from '../../../pki/index.js';
 
 export const MANAGER_ONLY = unaryMethod('tsswarm.Test', 'ManagerOnly');
 

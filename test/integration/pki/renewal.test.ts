@@ -1,48 +1,48 @@
 import test from 'ava';
+import { join } from 'node:path';
 import {
-  CertificateRenewer,
   CertificateStore,
   ClusterChannel,
   callUnary,
   joinRequest,
+  loadNodeCredentials,
   renewCertificate,
+  renewer,
   validityOf,
-  type NodeCredentials,
 } from '../../../pki/index.js';
-import { MANAGER_ONLY, startPkiServer } from '../../support/pki-server.js';
+import { tempDir } from '../../support/temp.js';
+import { MANAGER_ONLY, startPkiServer } from './pki-server.js';
 
 test('a running client with a 20-second certificate renews before expiry and keeps working past the old expiry', async (t) => {
   t.timeout(60_000);
   const srv = await startPkiServer({ validityMs: 20_000 });
-  let creds: NodeCredentials = (await joinRequest(srv.address, srv.cluster.tokens.manager)).credentials;
-  const firstExpiry = validityOf(creds.certPem).notAfter;
-  const store = new CertificateStore(creds);
+  const tmp = tempDir();
+  const certDir = join(tmp.path, 'swarm', 'certificates');
+  const joined = (await joinRequest(srv.address, srv.cluster.tokens.manager)).credentials;
+  const firstExpiry = validityOf(joined.certPem).notAfter;
+  const store = new CertificateStore(joined);
   const channel = new ClusterChannel(srv.address, store, srv.cluster.clusterId);
-  let renewals = 0;
-  const renewer = new CertificateRenewer({
-    validity: () => validityOf(creds.certPem),
-    renew: async () => {
-      creds = await renewCertificate(srv.address, creds);
-      store.update(creds);
-      renewals++;
-    },
-  });
-  renewer.start();
+  const r = renewer({ address: () => srv.address, store, credentials: joined, certDir });
+  r.start();
   let calls = 0;
   try {
     // Call twice a second until well past the first certificate's expiry; every call must succeed.
     while (Date.now() < firstExpiry + 4_000) {
       await callUnary(channel.client, MANAGER_ONLY, {}, 5_000);
       calls++;
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((res) => setTimeout(res, 500));
     }
-    t.true(renewals >= 1, `renewed ${renewals} times`);
-    t.true(validityOf(creds.certPem).notAfter > firstExpiry);
+    const renewed = validityOf(r.credentials.certPem);
+    t.true(renewed.notAfter > firstExpiry, 'renewed before the old certificate expired');
     t.true(calls > 30);
+    // The renewed certificate and its new key are what is on disk.
+    t.deepEqual(loadNodeCredentials(certDir), r.credentials);
+    t.not(r.credentials.keyPem, joined.keyPem);
   } finally {
-    renewer.stop();
+    r.stop();
     channel.close();
     await srv.stop();
+    tmp.remove();
   }
 });
 
