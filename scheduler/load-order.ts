@@ -42,11 +42,14 @@ export class LoadOrder {
     }
   }
 
-  /** Nodes from least to most loaded; ties in rank order. The order must not change while iterating. */
-  *ascending(): Generator<NodeInfo> {
+  /**
+   * Visits nodes from least to most loaded (ties in rank order) until `visit` returns false. A callback rather
+   * than a generator: this loop is the scheduler's hot path. The order must not change while visiting.
+   */
+  visitAscending(visit: (n: NodeInfo) => boolean): void {
     for (const k of this.keys) {
       const b = this.buckets.get(k)!;
-      for (let i = 0; i < b.length; i++) yield b[i]!;
+      for (let i = 0; i < b.length; i++) if (!visit(b[i]!)) return;
     }
   }
 }

@@ -52,6 +52,8 @@ export class NodeInfo {
   totalTasks = 0;
   readonly hostPorts = new Set<string>();
   readonly reservations = new Map<string, Reservation>();
+  /** Results of the static filters (ready, constraints, platform) by placement signature; reset by `setNode`. */
+  readonly staticPass = new Map<string, boolean>();
 
   /** `rank` breaks ties between equally loaded nodes: drawn once from the scheduler's seeded RNG. */
   constructor(
@@ -68,6 +70,7 @@ export class NodeInfo {
   /** Updates the description; resources already reserved by counted tasks stay reserved. */
   setNode(node: Node): void {
     this.node = node;
+    this.staticPass.clear();
     this.ready = node.Status.State === 'ready' && node.Spec.Availability === 'active';
     const res = node.Description?.Resources;
     let cpu = res?.NanoCPUs ?? 0;

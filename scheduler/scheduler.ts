@@ -29,6 +29,9 @@ export interface SchedulerOptions {
   random?: () => number;
 }
 
+/** Distinct placement signatures remembered per node (a few in practice); past this the memo starts over. */
+const STATIC_CACHE_LIMIT = 64;
+
 /** Key of identical tasks: same service and same spec (cached per spec object, since specs are shared). */
 const specKeys = new WeakMap<object, string>();
 function groupKey(t: Task): string {
@@ -156,13 +159,14 @@ export class Scheduler {
     for (const n of this.serviceNodes.get(sid) ?? [])
       if ((!leaf || leaf.index.leafOf.get(n) === leaf.branch) && passes(n)) out.push(n);
     let fresh = 0;
-    for (const n of (leaf ? leaf.branch.order! : this.order).ascending()) {
-      if (fresh >= k) break;
-      if (n.serviceCount(sid) === 0 && passes(n)) {
+    if (k === 0) return out;
+    (leaf ? leaf.branch.order! : this.order).visitAscending((n) => {
+      if (passes(n) && n.serviceCount(sid) === 0) {
         out.push(n);
         fresh++;
       }
-    }
+      return fresh < k;
+    });
     return out;
   }
 
@@ -196,7 +200,18 @@ export class Scheduler {
       return;
     }
     const { staticFilters, dynamicFilters } = pipelineFor(ctx);
-    const passesStatic = (n: NodeInfo) => staticFilters.every((f) => f.check(n, ctx));
+    // Static filters depend only on the node and the placement: remembered per node until the node changes, so
+    // the ineligible nodes that always sit at the light end of the load order cost a lookup, not a re-evaluation.
+    const staticKey = JSON.stringify([placement?.Constraints ?? [], placement?.Platforms ?? []]);
+    const passesStatic = (n: NodeInfo): boolean => {
+      let ok = n.staticPass.get(staticKey);
+      if (ok === undefined) {
+        ok = staticFilters.every((f) => f.check(n, ctx));
+        if (n.staticPass.size >= STATIC_CACHE_LIMIT) n.staticPass.clear();
+        n.staticPass.set(staticKey, ok);
+      }
+      return ok;
+    };
     const sid = ctx.serviceId;
     const less = (a: NodeInfo, b: NodeInfo): boolean => {
       const sa = a.serviceCount(sid);

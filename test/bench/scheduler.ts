@@ -1,4 +1,5 @@
 // npm run bench:scheduler — placements per second of the pure scheduler, and single-task latency on a busy cluster.
+import { loadavg } from 'node:os';
 import { Scheduler } from '../../scheduler/index.js';
 import type { Task, TaskSpec } from '../../api/index.js';
 import { mkNode, mkTask } from '../support/cluster-fixtures.js';
@@ -38,17 +39,24 @@ const VARIANTS: Record<string, TaskSpec> = {
   spread: { Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] } },
 };
 
+const ROUNDS = 3;
+const loadBefore = loadavg()[0]!.toFixed(2);
 const rows: string[][] = [];
 for (const nodes of [1000, 5000]) {
   for (const total of [10_000, 100_000]) {
     for (const services of [1, 1000]) {
       for (const [variant, spec] of Object.entries(VARIANTS)) {
-        const s = cluster(nodes);
-        const tasks = pending(total, services, spec);
-        const t0 = process.hrtime.bigint();
-        const r = s.schedule(tasks);
-        const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-        if (r.assignments.length !== total) throw new Error(`placed ${r.assignments.length} of ${total}`);
+        // Best of ROUNDS on a fresh cluster each time: the 2 cores are shared, so the best run is the one least
+        // disturbed by other processes (the load average is printed with the table).
+        let secs = Infinity;
+        for (let round = 0; round < ROUNDS; round++) {
+          const s = cluster(nodes);
+          const tasks = pending(total, services, spec);
+          const t0 = process.hrtime.bigint();
+          const r = s.schedule(tasks);
+          secs = Math.min(secs, Number(process.hrtime.bigint() - t0) / 1e9);
+          if (r.assignments.length !== total) throw new Error(`placed ${r.assignments.length} of ${total}`);
+        }
         rows.push([
           String(nodes),
           String(total),
@@ -66,7 +74,7 @@ for (const nodes of [1000, 5000]) {
 const busy = cluster(5000);
 busy.schedule(pending(100_000, 1000, {}));
 const lat: number[] = [];
-for (let i = 0; i < 2000; i++) {
+for (let i = 0; i < 10_000; i++) {
   const t = mkTask(`inc${i}`, `s${i % 1000}`, i % 2 ? VARIANTS.constraint! : {});
   const t0 = process.hrtime.bigint();
   busy.schedule([t]);
@@ -80,7 +88,10 @@ const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).jo
 console.log(line(['nodes', 'tasks', 'services', 'variant', 'placements/s', 'ms']));
 for (const r of rows) console.log(line(r));
 console.log(
-  `\nsingle task on a busy 5,000-node cluster (100,000 tasks): p50 ${pct(0.5).toFixed(3)} ms, p99 ${pct(0.99).toFixed(3)} ms`,
+  `\nsingle task on a busy 5,000-node cluster (100,000 tasks, 10,000 samples): p50 ${pct(0.5).toFixed(3)} ms, p99 ${pct(0.99).toFixed(3)} ms`,
+);
+console.log(
+  `1-minute load average on this 2-core machine: ${loadBefore} before, ${loadavg()[0]!.toFixed(2)} after`,
 );
 console.log(
   'reference: Kubernetes scheduler_perf thresholds 680-1,100 pods/s; targets >= 50,000 placements/s at 5,000 nodes, p99 <= 1 ms',
