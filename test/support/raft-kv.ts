@@ -40,6 +40,7 @@ export async function startKvNode(o: {
   peers?: { id: string; addr: string }[];
   snapshotEvery?: number;
   tickMs?: number;
+  forceNewCluster?: boolean;
 }): Promise<KvNode> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   const transport = new GrpcTransport({
@@ -56,6 +57,7 @@ export async function startKvNode(o: {
     peers: o.peers,
     tickMs: o.tickMs ?? 20,
     snapshotEvery: o.snapshotEvery,
+    forceNewCluster: o.forceNewCluster,
     log: createLogger({ node: o.id }, () => undefined),
   });
   transport.register(server, {
@@ -68,7 +70,12 @@ export async function startKvNode(o: {
       err ? reject(err) : resolve(p),
     ),
   );
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    server.forceShutdown();
+    throw err;
+  }
   return {
     id: o.id,
     port,
