@@ -12,11 +12,16 @@ export interface SpreadBranch {
   order?: LoadOrder;
 }
 
+const NODE_LABELS = 'node.labels.';
+const ENGINE_LABELS = 'engine.labels.';
+
 export function labelValue(n: NodeInfo, descriptor: string): string {
-  if (descriptor.startsWith('node.labels.'))
-    return n.node.Spec.Labels?.[descriptor.slice('node.labels.'.length)] ?? '';
-  if (descriptor.startsWith('engine.labels.'))
-    return n.node.Description?.Engine?.Labels?.[descriptor.slice('engine.labels.'.length)] ?? '';
+  // The prefix is matched case-insensitively (as Swarm); the label name itself is case sensitive.
+  const lower = descriptor.toLowerCase();
+  if (lower.startsWith(NODE_LABELS) && descriptor.length > NODE_LABELS.length)
+    return n.node.Spec.Labels?.[descriptor.slice(NODE_LABELS.length)] ?? '';
+  if (lower.startsWith(ENGINE_LABELS) && descriptor.length > ENGINE_LABELS.length)
+    return n.node.Description?.Engine?.Labels?.[descriptor.slice(ENGINE_LABELS.length)] ?? '';
   // Swarm only spreads over labels; any other descriptor puts every node in one branch.
   return '';
 }

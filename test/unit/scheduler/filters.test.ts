@@ -245,3 +245,20 @@ test('an RNG that repeats values (equal tie-break ranks) keeps the load index ex
     { numRuns: 500 },
   );
 });
+
+test('spread descriptor prefixes are case-insensitive, label names are not', (t) => {
+  const s = sched(
+    mkNode('e1', { labels: { zone: 'east' } }),
+    mkNode('e2', { labels: { zone: 'east' } }),
+    mkNode('e3', { labels: { zone: 'east' } }),
+    mkNode('w1', { labels: { zone: 'west' } }),
+  );
+  const spread = (d: string, svc: string) =>
+    nodesOf(s.schedule(tasks(4, { Placement: { Preferences: [{ Spread: { SpreadDescriptor: d } }] } }, svc)));
+  t.is(spread('Node.Labels.zone', 'upper').filter((n) => n === 'w1').length, 2, 'two zones: half go west');
+  t.is(
+    spread('node.labels.ZONE', 'other').filter((n) => n === 'w1').length,
+    1,
+    'no node has label ZONE: one branch, plain ranking',
+  );
+});
