@@ -8,6 +8,9 @@ import { DEFAULT_HOST, prepareSocket, removeSocket, restrictSocket, socketPathOf
 import { SwarmMembership } from './swarm/membership.js';
 import { swarmRoutes } from './swarm/routes.js';
 import { controlRoutes } from '../manager/index.js';
+import { join } from 'node:path';
+import { ImageStore } from '../runtime/index.js';
+import { imageRoutes } from './http/image-routes.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -24,12 +27,14 @@ export class Daemon {
   private servers: FastifyInstance[] = [];
   private started = false;
   private readonly swarm: SwarmMembership;
+  private readonly images: ImageStore;
 
   constructor(readonly options: DaemonOptions) {
     this.log = options.log ?? createLogger({ component: 'daemon' });
     this.dataRoot = new DataRoot(options.dataRoot);
     this.socketPaths = (options.hosts?.length ? options.hosts : [DEFAULT_HOST]).map(socketPathOf);
     this.swarm = new SwarmMembership(options.dataRoot, this.log);
+    this.images = new ImageStore(join(options.dataRoot, 'image'));
   }
 
   async start(): Promise<void> {
@@ -38,12 +43,14 @@ export class Daemon {
     try {
       for (const path of this.socketPaths) await prepareSocket(path);
       await this.swarm.start();
+      await this.images.start();
       const state = this.systemState();
       for (const path of this.socketPaths) {
         const app = createHttpServer(this.log, [
           systemRoutes(state),
           swarmRoutes(this.swarm),
           controlRoutes(() => this.swarm.store()),
+          imageRoutes(this.images),
         ]);
         await app.listen({ path });
         restrictSocket(path);
@@ -65,6 +72,7 @@ export class Daemon {
     await Promise.all(servers.map((s) => s.close()));
     for (const path of this.socketPaths.slice(0, servers.length)) removeSocket(path);
     await this.swarm.stop();
+    await this.images.stop();
     this.dataRoot.close();
     this.log.info('daemon stopped');
   }
@@ -75,7 +83,7 @@ export class Daemon {
       swarmHeader: () => this.swarm.header(),
       swarmInfo: () => this.swarm.info(),
       containerCounts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
-      imageCount: () => 0,
+      imageCount: () => this.images.count(),
       labels: () => [],
     };
   }
