@@ -3,3 +3,4 @@ export { Manager, type ManagerOptions } from './manager.js';
 export { newClusterObject, selfNodeObject, DEFAULT_SWARM_SPEC } from './cluster-objects.js';
 export { controlRoutes } from './controlapi/index.js';
 export { MemoryStore } from './store/index.js';
+export { requestRaftJoin, MembershipService } from './membership-service.js';

@@ -18,6 +18,7 @@ import { MemoryStore } from './store/index.js';
 import { StoreStateMachine } from './store-state-machine.js';
 import { StoreNodeRegistry } from './node-registry.js';
 import { Dispatcher } from './dispatcher/index.js';
+import { MembershipService } from './membership-service.js';
 
 export interface ManagerOptions {
   /** <data-root>/swarm */
@@ -40,6 +41,7 @@ export class Manager {
   readonly certificates: CertificateStore;
   readonly authority: CertificateAuthority;
   readonly dispatcher: Dispatcher;
+  private readonly membership: MembershipService;
   private readonly server: grpc.Server;
   private readonly transport: GrpcTransport;
   private readonly log: Logger;
@@ -95,8 +97,28 @@ export class Manager {
       log: this.log,
     });
     this.dispatcher.register(this.server);
+    this.membership = new MembershipService(
+      this.raft,
+      authz,
+      { id: o.nodeId, addr: o.advertiseAddr },
+      (id) => this.transport.peerAddress(id),
+      (id, addr) => this.recordManager(id, addr),
+      this.log,
+    );
+    this.membership.register(this.server);
     // Leader-only subsystems follow leadership.
-    this.raft.onLeaderChange((c) => (c.isLeader ? this.dispatcher.start() : this.dispatcher.stop()));
+    this.raft.onLeaderChange((c) => {
+      if (c.isLeader) {
+        this.dispatcher.start();
+        this.membership.start();
+        void this.markLeader().catch((err: Error) =>
+          this.log.warn('could not record leadership', { err: err.message }),
+        );
+      } else {
+        this.dispatcher.stop();
+        this.membership.stop();
+      }
+    });
   }
 
   async start(): Promise<void> {
@@ -128,9 +150,33 @@ export class Manager {
     }
   }
 
+  /** ManagerStatus.Leader follows Raft: the new leader marks itself and clears the others. */
+  private async markLeader(): Promise<void> {
+    await this.store.update((tx) => {
+      for (const n of tx.find('node', 'role', 'manager')) {
+        const leader = n.ID === this.o.nodeId;
+        if (n.ManagerStatus && n.ManagerStatus.Leader === leader) continue;
+        n.ManagerStatus = { Addr: n.ManagerStatus?.Addr ?? '', Reachability: 'reachable', Leader: leader };
+        if (leader) n.ManagerStatus.Addr = this.o.advertiseAddr;
+        tx.update('node', n);
+      }
+    });
+  }
+
+  private async recordManager(id: string, addr: string): Promise<void> {
+    await this.store.update((tx) => {
+      const n = tx.get('node', id);
+      if (!n) return;
+      n.Spec.Role = 'manager';
+      n.ManagerStatus = { Addr: addr, Reachability: 'reachable', Leader: false };
+      tx.update('node', n);
+    });
+  }
+
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.membership.stop();
     this.dispatcher.stop();
     await this.raft.stop();
     this.transport.stop();

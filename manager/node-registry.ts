@@ -8,9 +8,9 @@ export class StoreNodeRegistry implements NodeRegistry {
 
   constructor(private readonly store: MemoryStore) {}
 
-  /** A node that is not in the store is not a member: it was removed (or never joined). */
+  /** Removed nodes are listed in the cluster object (a replica still catching up knows none yet). */
   isRemoved(nodeId: string): boolean {
-    return !this.store.view((tx) => tx.get('node', nodeId));
+    return this.store.view((tx) => tx.all('cluster')[0]?.RemovedNodes?.includes(nodeId) ?? false);
   }
 
   roleOf(nodeId: string): NodeRole | undefined {

@@ -51,7 +51,11 @@ export class Agent {
       { description: describeThisNode(), addr: this.o.addr },
     );
     this.stream = stream;
+    // A manager that accepts the call but never answers (e.g. it is not the leader yet) is left for the next one.
+    const answer = setTimeout(() => this.reconnectLater('no answer from the dispatcher'), 3000);
+    answer.unref();
     stream.on('data', (m: SessionMessage) => {
+      clearTimeout(answer);
       this.attempt = 0;
       this.connected = true;
       this.period = m.heartbeatPeriodMs;

@@ -47,6 +47,8 @@ export interface Swarm extends Meta {
   SubnetSize: number;
   DataPathPort: number;
   JoinTokens: JoinTokens;
+  /** Internal (not in Docker's API): IDs of nodes removed from the swarm, whose certificates are refused. */
+  RemovedNodes?: string[];
 }
 
 export type LocalNodeState = 'inactive' | 'pending' | 'active' | 'error' | 'locked';

@@ -80,6 +80,12 @@ export function nodeRoutes(store: StoreSource) {
           throw new InvalidArgument(`node ${node.ID} is not down and can't be removed`);
         }
         tx.delete('node', node.ID);
+        // Its certificate is refused from now on, on every manager.
+        const cluster = tx.all('cluster')[0];
+        if (cluster) {
+          cluster.RemovedNodes = [...(cluster.RemovedNodes ?? []), node.ID];
+          tx.update('cluster', cluster);
+        }
       });
       return '';
     });

@@ -11,9 +11,16 @@ import {
   type SwarmInfo,
   type SwarmSpec,
 } from '../../api/index.js';
-import { Manager, newClusterObject, selfNodeObject, type MemoryStore } from '../../manager/index.js';
+import {
+  Manager,
+  newClusterObject,
+  requestRaftJoin,
+  selfNodeObject,
+  type MemoryStore,
+} from '../../manager/index.js';
 import {
   CertificateStore,
+  ClusterChannel,
   createCluster,
   joinRequest,
   loadNodeCredentials,
@@ -78,7 +85,8 @@ export class SwarmMembership {
     const s = this.state!;
     const credentials = loadNodeCredentials(certDir(this.dir));
     if (!credentials) return;
-    const managers = s.role === 'manager' ? [s.advertiseAddr] : s.managers.map((m) => m.addr);
+    // Other managers first: this manager's own dispatcher only serves while it leads.
+    const managers = [...s.managers.map((m) => m.addr), ...(s.role === 'manager' ? [s.advertiseAddr] : [])];
     this.agent = new Agent({
       managers: () => managers,
       certificates: new CertificateStore(credentials),
@@ -105,23 +113,44 @@ export class SwarmMembership {
       timeoutMs: 10_000,
     });
     const identity = identityOf(new x509.X509Certificate(joined.credentials.certPem))!;
-    if (identity.role === 'swarm-manager') {
-      throw new Unavailable(
-        'joining as a manager is not supported yet: join as a worker and promote the node later',
-      );
-    }
     saveNodeCredentials(certDir(this.dir), joined.credentials);
-    this.state = {
+    const role = identity.role === 'swarm-manager' ? 'manager' : 'worker';
+    const state: SwarmNodeState = {
       nodeId: joined.nodeId,
       clusterId: joined.clusterId,
-      role: 'worker',
+      role,
       listenAddr: `${listen.host}:${listen.port}`,
       advertiseAddr: `${advertiseHost}:${listen.port}`,
       managers: [{ id: '', addr: `${target.host}:${target.port}` }],
     };
-    saveSwarmState(this.dir, this.state);
+    try {
+      if (role === 'manager') {
+        // Become a Raft member through the leader (as a learner, promoted once caught up).
+        const channel = new ClusterChannel(
+          `${target.host}:${target.port}`,
+          new CertificateStore(joined.credentials),
+          joined.clusterId,
+        );
+        try {
+          state.managers = (await requestRaftJoin(channel.client, state.advertiseAddr)).members.filter(
+            (m) => m.id !== joined.nodeId,
+          );
+        } finally {
+          channel.close();
+        }
+      }
+      this.state = state;
+      saveSwarmState(this.dir, state);
+      if (role === 'manager') await this.startManager(false);
+    } catch (err) {
+      await this.manager?.stop();
+      this.manager = undefined;
+      this.state = undefined;
+      clearSwarmState(this.dir);
+      throw err;
+    }
     this.startAgent();
-    this.log.info('joined swarm as a worker', { node: joined.nodeId, manager: remote });
+    this.log.info(`joined swarm as a ${role}`, { node: joined.nodeId, manager: remote });
   }
 
   private async startManager(bootstrap: boolean): Promise<Manager> {
@@ -236,7 +265,12 @@ export class SwarmMembership {
         subnetSize: c.SubnetSize,
         dataPathPort: c.DataPathPort,
       });
-      tx.update('cluster', { ...next, Version: c.Version, CreatedAt: c.CreatedAt });
+      tx.update('cluster', {
+        ...next,
+        RemovedNodes: c.RemovedNodes,
+        Version: c.Version,
+        CreatedAt: c.CreatedAt,
+      });
     });
   }
 
@@ -272,7 +306,8 @@ export class SwarmMembership {
   swarm(): Swarm {
     const cluster = this.store().view((tx) => tx.all('cluster')[0]);
     if (!cluster) throw new Unavailable('the swarm is still starting');
-    return cluster;
+    const { RemovedNodes: _internal, ...shown } = cluster;
+    return shown;
   }
 
   header(): string {
@@ -311,7 +346,7 @@ export class SwarmMembership {
       info.Nodes = nodes;
       info.Managers = managers;
       if (cluster) {
-        const { JoinTokens: _omit, ...rest } = cluster;
+        const { JoinTokens: _omit, RemovedNodes: _internal, ...rest } = cluster;
         info.Cluster = rest;
       }
     }
