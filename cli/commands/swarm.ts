@@ -76,14 +76,18 @@ export function registerSwarm(program: Command): void {
         o: { token: string; advertiseAddr?: string; listenAddr: string; availability: string },
         cmd: Command,
       ) => {
-        await clientOf(cmd).post('/swarm/join', {
+        const client = clientOf(cmd);
+        await client.post('/swarm/join', {
           RemoteAddrs: [remote],
           JoinToken: o.token,
           AdvertiseAddr: o.advertiseAddr ?? '',
           ListenAddr: o.listenAddr,
           Availability: o.availability,
         });
-        process.stdout.write('This node joined a swarm as a worker.\n');
+        const info = await client.get<{ Swarm: SwarmInfo }>('/info');
+        process.stdout.write(
+          `This node joined a swarm as a ${info.Swarm.ControlAvailable ? 'manager' : 'worker'}.\n`,
+        );
       },
     );
 
