@@ -2,8 +2,8 @@
 // Image names may contain slashes and a registry port, so the per-image routes take the rest of the path.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { InvalidArgument, NotFound } from '../../api/index.js';
-import type { ImageStore } from '../../runtime/index.js';
+import { InvalidArgument, NotFound, errorMessage, parseReference } from '../../api/index.js';
+import { pullImage, type Credentials, type ImageStore } from '../../runtime/index.js';
 
 type Query = Record<string, string | undefined>;
 
@@ -64,6 +64,37 @@ async function importImage(store: ImageStore, req: FastifyRequest, reply: Fastif
   await reply.send(`${JSON.stringify({ status: id })}\r\n`);
 }
 
+/** X-Registry-Auth: base64url JSON {username, password} as the docker CLI sends it. */
+function credentialsOf(req: FastifyRequest): Credentials | undefined {
+  const header = req.headers['x-registry-auth'];
+  if (typeof header !== 'string' || header === '') return undefined;
+  try {
+    const c = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as Credentials;
+    return c.username ? { username: c.username, password: c.password } : undefined;
+  } catch {
+    throw new InvalidArgument('invalid X-Registry-Auth header');
+  }
+}
+
+/** Streams Docker's JSON progress lines; an error after the 200 went out becomes an errorDetail line. */
+async function pull(store: ImageStore, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const q = req.query as Query;
+  const ref = q.tag && !q.fromImage!.includes('@') ? `${q.fromImage}:${q.tag}` : q.fromImage!;
+  parseReference(ref); // a bad reference is a 400 before any streaming
+  const credentials = credentialsOf(req);
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const line = (o: object) => res.write(`${JSON.stringify(o)}\r\n`);
+  try {
+    await pullImage(store, ref, { credentials, onProgress: line });
+  } catch (err) {
+    const message = errorMessage(err);
+    line({ errorDetail: { message }, error: message });
+  }
+  res.end();
+}
+
 export function imageRoutes(store: ImageStore) {
   return (app: FastifyInstance): void => {
     app.get('/images/json', async (req) => {
@@ -94,8 +125,8 @@ export function imageRoutes(store: ImageStore) {
 
     app.post('/images/create', async (req, reply) => {
       const q = req.query as Query;
-      if (q.fromImage) throw new InvalidArgument('image pull is not available on this node yet');
-      await importImage(store, req, reply);
+      if (q.fromImage) await pull(store, req, reply);
+      else await importImage(store, req, reply);
     });
 
     app.post('/images/*', async (req, reply) => {
