@@ -87,6 +87,9 @@ test.serial('unknown images and bad references give Docker-style errors', async 
     },
   );
   t.is(badTag.status, 400);
+  const badPull = await requestRaw(d.socket, 'POST', '/images/create?fromImage=Bad%2FRef&tag=x');
+  t.is(badPull.status, 400);
+  t.regex(JSON.parse(badPull.body).message as string, /invalid reference format/);
 });
 
 test.serial('docker info counts the images of the store', async (t) => {

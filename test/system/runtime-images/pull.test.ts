@@ -2,9 +2,11 @@
 // unreachable registries, bad references, and the docker CLI's `docker pull` over our socket.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgument, NotFound, Unavailable } from '../../../api/index.js';
+import { InvalidArgument, NotFound, PermissionDenied, Unavailable } from '../../../api/index.js';
 import { DigestMismatch, ImageStore, pullImage, type PullProgress } from '../../../runtime/image/index.js';
 import { startDaemon, type DaemonProcess } from '../../support/daemon-process.js';
 import { freePort } from '../../support/net.js';
@@ -54,6 +56,72 @@ test.serial('pull from the local registry, then resolve: config and layer conten
   t.truthy(again.find((e) => e.status === 'Already exists'));
   t.deepEqual(readdirSync(join(store.blobs.root, 'tmp')), []);
 });
+
+test.serial('docker pull through our socket streams progress and registers the image', async (t) => {
+  const d: DaemonProcess = await startDaemon();
+  cleanups.push(() => d.stop());
+  const env = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: d.dir.path };
+  const ref = `${registry.host}/tss/busybox:1`;
+  const r = spawnSync('docker', ['pull', ref], { encoding: 'utf8', timeout: 60_000, env });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /Pull complete/);
+  t.regex(r.stdout, new RegExp(`Downloaded newer image for ${ref.replace(/[.]/g, '\\.')}`));
+  const insp = spawnSync('docker', ['image', 'inspect', ref, '--format', '{{json .Config.Cmd}}'], {
+    encoding: 'utf8',
+    env,
+  });
+  t.is(insp.stdout.trim(), '["sh","-c","echo hi"]');
+  const missing = spawnSync('docker', ['pull', `${registry.host}/tss/nope:1`], { encoding: 'utf8', env });
+  t.not(missing.status, 0);
+  t.regex(missing.stderr, /not found/);
+});
+
+/** A token-auth front on 127.0.0.1: /token checks basic credentials, /v2/ needs the bearer token (or basic). */
+async function authFront(mode: 'bearer' | 'basic'): Promise<string> {
+  const port = await freePort();
+  const token = randomBytes(8).toString('hex');
+  const basic = `Basic ${Buffer.from('tss-user:tss-pass').toString('base64')}`;
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      if (req.url?.startsWith('/token')) {
+        if (req.headers.authorization !== basic) return res.writeHead(401).end();
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      }
+      const ok = req.headers.authorization === (mode === 'bearer' ? `Bearer ${token}` : basic);
+      if (!ok) {
+        const challenge =
+          mode === 'bearer'
+            ? `Bearer realm="http://127.0.0.1:${port}/token",service="tss",scope="repository:tss/busybox:pull"`
+            : 'Basic realm="tss"';
+        return res.writeHead(401, { 'www-authenticate': challenge }).end();
+      }
+      const upstream = await fetch(`http://${registry.host}${req.url}`, {
+        headers: { accept: req.headers.accept ?? '*/*' },
+      });
+      const headers: Record<string, string> = {};
+      for (const h of ['content-type', 'docker-content-digest', 'content-length'])
+        if (upstream.headers.get(h)) headers[h] = upstream.headers.get(h)!;
+      res.writeHead(upstream.status, headers).end(Buffer.from(await upstream.arrayBuffer()));
+    })();
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  return `127.0.0.1:${port}`;
+}
+
+for (const mode of ['bearer', 'basic'] as const) {
+  test.serial(`${mode} auth: credentials pull, no credentials is a permission error`, async (t) => {
+    const front = await authFront(mode);
+    const store = await newStore();
+    const ref = `${front}/tss/busybox:1`;
+    await t.throwsAsync(pullImage(store, ref), { instanceOf: PermissionDenied });
+    await t.throwsAsync(pullImage(store, ref, { credentials: { username: 'tss-user', password: 'wrong' } }), {
+      instanceOf: PermissionDenied,
+    });
+    const id = await pullImage(store, ref, { credentials: { username: 'tss-user', password: 'tss-pass' } });
+    t.is((await store.resolve(ref)).id, id);
+  });
+}
 
 test.serial('unknown images, unreachable registries and bad references are clear errors', async (t) => {
   const store = await newStore();
