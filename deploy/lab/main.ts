@@ -17,8 +17,7 @@ function run(lab: Lab, host: string, args: string[]): string {
 }
 
 async function up(managers: number, workers: number, heartbeat: string): Promise<void> {
-  if (managers !== 1)
-    throw new Error('the lab starts one manager for now (manager joins are not supported yet)');
+  if (managers < 1) throw new Error('a lab needs at least one manager');
   const lab = await Lab.create({ tsswarm });
   try {
     const names = [
@@ -36,6 +35,10 @@ async function up(managers: number, workers: number, heartbeat: string): Promise
       '--dispatcher-heartbeat',
       heartbeat,
     ]);
+    const managerToken = run(lab, 'manager1', ['swarm', 'join-token', '-q', 'manager']).trim();
+    // Managers join one at a time: each becomes a Raft member before the next asks.
+    for (const m of names.filter((n) => n.startsWith('manager') && n !== 'manager1'))
+      run(lab, m, ['swarm', 'join', '--token', managerToken, `${first.addr}:2377`]);
     const token = run(lab, 'manager1', ['swarm', 'join-token', '-q', 'worker']).trim();
     for (const w of names.filter((n) => n.startsWith('worker')))
       run(lab, w, ['swarm', 'join', '--token', token, `${first.addr}:2377`]);
