@@ -8,6 +8,7 @@ import { registerService } from './commands/service.js';
 import { registerSecretAndConfig } from './commands/secret-config.js';
 import { registerSwarm } from './commands/swarm.js';
 import { registerNode } from './commands/node.js';
+import { registerImage } from './commands/image.js';
 import { CliError } from './context.js';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerSecretAndConfig(program);
   registerSwarm(program);
   registerNode(program);
+  registerImage(program);
   return program;
 }
 
