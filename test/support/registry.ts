@@ -72,11 +72,15 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** A docker-archive (docker save format) of busybox with one layer and the given config section. */
-export async function busyboxArchive(dir: TempDir, config: Record<string, unknown> = {}): Promise<string> {
+/** A docker-archive (docker save format) with one layer (busybox by default) and the given config section. */
+export async function busyboxArchive(
+  dir: TempDir,
+  config: Record<string, unknown> = {},
+  layerTar = busyboxTar(),
+): Promise<string> {
   const root = join(dir.path, 'archive');
   mkdirSync(root, { recursive: true });
-  copyFileSync(busyboxTar(), join(root, 'layer.tar'));
+  copyFileSync(layerTar, join(root, 'layer.tar'));
   const diffId = await sha256File(join(root, 'layer.tar'));
   const imageConfig = {
     architecture: 'amd64',
