@@ -14,6 +14,7 @@ import {
 } from '../../api/index.js';
 import type { ReadTx } from '../store/index.js';
 import type { StoreSource } from './store-source.js';
+import { parseConstraints } from '../../scheduler/index.js';
 import { matchExact, matchLabels, matchNamePrefix, matchPrefix, parseFilters } from './filters.js';
 import { lookup, parseVersion, requireBody } from './lookup.js';
 
@@ -74,6 +75,7 @@ export function serviceRoutes(store: StoreSource) {
     app.post('/services/create', async (req, reply) => {
       const spec = requireBody<ServiceSpec>(req.body, 'service spec');
       validateServiceSpec(spec);
+      parseConstraints(spec.TaskTemplate.Placement?.Constraints ?? []);
       const filled = withServiceDefaults(spec);
       const id = newId();
       await store().update((tx) => {
@@ -130,7 +132,10 @@ export function serviceRoutes(store: StoreSource) {
       const version = parseVersion(q.version);
       const body = requireBody<ServiceSpec>(req.body, 'service spec');
       const rollback = q.rollback === 'previous';
-      if (!rollback) validateServiceSpec(body);
+      if (!rollback) {
+        validateServiceSpec(body);
+        parseConstraints(body.TaskTemplate.Placement?.Constraints ?? []);
+      }
       await store().update((tx) => {
         const current = lookup(tx, 'service', id);
         if (current.Version.Index !== version) throw new Conflict('update out of sequence');

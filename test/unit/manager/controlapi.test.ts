@@ -84,6 +84,20 @@ test('services: bad input gets precise 4xx messages', async (t) => {
   );
   t.is(badSecret.statusCode, 400);
   t.is(badSecret.json().message, 'secret not found: pw');
+  const badConstraint = await create(
+    app,
+    spec('z', {
+      TaskTemplate: {
+        ContainerSpec: { Image: 'busybox' },
+        Placement: { Constraints: ['node.role=manager'] },
+      },
+    }),
+  );
+  t.is(badConstraint.statusCode, 400);
+  t.is(
+    badConstraint.json().message,
+    'invalid constraint "node.role=manager": constraint expected one operator from ==, !=',
+  );
   const badNet = await create(
     app,
     spec('y', { TaskTemplate: { ContainerSpec: { Image: 'busybox' }, Networks: [{ Target: 'appnet' }] } }),
