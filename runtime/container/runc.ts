@@ -1,7 +1,7 @@
 // runc under conmon: one conmon per container holds its stdio, writes its log and exit code, and outlives us.
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Internal, NotFound } from '../../api/index.js';
@@ -128,6 +128,7 @@ export async function createUnderConmon(
     'error',
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
   ];
+  rmSync(join(o.bundle, 'pid'), { force: true }); // a stale one from an earlier run of this bundle
   const child = spawn(bin(env, 'conmon'), args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
@@ -137,14 +138,19 @@ export async function createUnderConmon(
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.unref();
   const deadline = Date.now() + timeoutMs;
+  const pidFile = join(o.bundle, 'pid');
   for (;;) {
-    const s = await runcState(env, o.id);
-    if (s && s.status !== 'creating') return s;
+    // runc writes the pid file (tmp + rename) once the container is created: a stat is far cheaper than
+    // polling `runc state`, which spawns a process each time.
+    if (existsSync(pidFile)) {
+      const pid = Number((await readFile(pidFile, 'utf8')).trim());
+      if (pid > 0) return { id: o.id, pid, status: 'created', bundle: o.bundle };
+    }
     if (existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
       const why = (await runtimeError(o.bundle)) ?? stderr.trim().split('\n').pop();
       throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 
