@@ -23,6 +23,11 @@ test.before(async () => {
   const archive = await busyboxArchive(dir, { Cmd: ['sh', '-c', 'echo hi'], WorkingDir: '/tmp' });
   await pushArchive(archive, registry.host, 'tss/busybox:1');
   await pushArchive(archive, registry.host, 'tss/tamper:1');
+  await pushArchive(
+    await busyboxArchive(dir, { Cmd: ['other-platform'] }),
+    registry.host,
+    'tss/busybox:other',
+  );
 });
 test.after.always(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -122,6 +127,64 @@ for (const mode of ['bearer', 'basic'] as const) {
     t.is((await store.resolve(ref)).id, id);
   });
 }
+
+/** The digest and size of a pushed manifest, from the registry's HEAD answer. */
+async function manifestDescriptor(
+  repo: string,
+  tag: string,
+): Promise<{ digest: string; size: number; mediaType: string }> {
+  const res = await fetch(`http://${registry.host}/v2/${repo}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  return {
+    digest: res.headers.get('docker-content-digest')!,
+    size: Number(res.headers.get('content-length')),
+    mediaType: res.headers.get('content-type')!,
+  };
+}
+
+test.serial(
+  'a manifest list resolves to the requested platform, not the first entry; no match is a clear error',
+  async (t) => {
+    const amd = await manifestDescriptor('tss/busybox', '1');
+    const arm = await manifestDescriptor('tss/busybox', 'other');
+    t.not(amd.digest, arm.digest);
+    const list = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json',
+      manifests: [
+        { ...arm, platform: { os: 'linux', architecture: 'arm64' } },
+        { ...amd, platform: { os: 'linux', architecture: 'amd64' } },
+      ],
+    };
+    const put = await fetch(`http://${registry.host}/v2/tss/busybox/manifests/multi`, {
+      method: 'PUT',
+      headers: { 'content-type': list.mediaType },
+      body: JSON.stringify(list),
+    });
+    t.is(put.status, 201, await put.text());
+    const store = await newStore();
+    await pullImage(store, `${registry.host}/tss/busybox:multi`, {
+      platform: { os: 'linux', architecture: 'amd64' },
+    });
+    t.deepEqual((await store.resolve(`${registry.host}/tss/busybox:multi`)).config.Cmd, [
+      'sh',
+      '-c',
+      'echo hi',
+    ]);
+    await pullImage(store, `${registry.host}/tss/busybox:multi`, {
+      platform: { os: 'linux', architecture: 'arm64' },
+    });
+    t.deepEqual((await store.resolve(`${registry.host}/tss/busybox:multi`)).config.Cmd, ['other-platform']);
+    await t.throwsAsync(
+      pullImage(store, `${registry.host}/tss/busybox:multi`, {
+        platform: { os: 'linux', architecture: 's390x' },
+      }),
+      { instanceOf: InvalidArgument, message: /no matching manifest for linux\/s390x/ },
+    );
+  },
+);
 
 test.serial('unknown images, unreachable registries and bad references are clear errors', async (t) => {
   const store = await newStore();
