@@ -65,7 +65,12 @@ export class LayerStore {
     try {
       await run('tar', ['-x', '--numeric-owner', '--same-permissions', '-C', tmp, '-f', blobPath]);
       await convertWhiteouts(tmp);
-      await rename(tmp, dest);
+      try {
+        await rename(tmp, dest);
+      } catch (err) {
+        // A concurrent pull of the same layer finished first: its directory is complete, use it.
+        if (!(await this.has(diffId))) throw err;
+      }
       return dest;
     } finally {
       await rm(tmp, { recursive: true, force: true });

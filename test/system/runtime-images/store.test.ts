@@ -138,3 +138,13 @@ test('layer whiteouts become 0/0 char devices and opaque dirs get trusted.overla
   t.true(listing.includes('SCHILY.xattr.trusted.overlay.opaque=y'));
   t.is(readFileSync(join(root, 'etc/kept'), 'utf8'), 'yes');
 });
+
+test('concurrent imports of the same rootfs share one layer and both succeed', async (t) => {
+  const store = await newStore();
+  const tar = readFileSync(busyboxTar());
+  const [a, b] = await Promise.all([store.importRootfs(tar, 'cc:a'), store.importRootfs(tar, 'cc:b')]);
+  const [ra, rb] = [await store.resolve(a), await store.resolve(b)];
+  t.deepEqual(ra.layerDirs, rb.layerDirs);
+  t.deepEqual(readdirSync(join(store.layers.root, 'tmp')), []);
+  t.is(store.count(), a === b ? 1 : 2);
+});
