@@ -143,10 +143,7 @@ export class SwarmMembership {
       saveSwarmState(this.dir, state);
       if (role === 'manager') await this.startManager(false);
     } catch (err) {
-      await this.manager?.stop();
-      this.manager = undefined;
-      this.state = undefined;
-      clearSwarmState(this.dir);
+      await this.forget();
       throw err;
     }
     this.startAgent();
@@ -229,10 +226,7 @@ export class SwarmMembership {
         );
       });
     } catch (err) {
-      await this.manager?.stop();
-      this.manager = undefined;
-      this.state = undefined;
-      clearSwarmState(this.dir);
+      await this.forget();
       throw err;
     }
     this.startAgent();
@@ -274,6 +268,16 @@ export class SwarmMembership {
     });
   }
 
+  /** Stops this node's swarm parts and erases its swarm state (leave, or a failed init/join). */
+  private async forget(): Promise<void> {
+    this.agent?.stop();
+    this.agent = undefined;
+    await this.manager?.stop();
+    this.manager = undefined;
+    this.state = undefined;
+    clearSwarmState(this.dir);
+  }
+
   async leave(force: boolean): Promise<void> {
     if (!this.state) throw new Unavailable(NOT_IN_SWARM);
     if (this.state.role === 'manager' && !force) {
@@ -288,12 +292,7 @@ export class SwarmMembership {
           `${managers - 1} managers out of ${managers}. Without a Raft quorum your swarm will be inaccessible. The only way to restore a swarm that has lost consensus is to reinitialize it with \`--force-new-cluster\`. Use \`--force\` to suppress this message.`,
       );
     }
-    this.agent?.stop();
-    this.agent = undefined;
-    await this.manager?.stop();
-    this.manager = undefined;
-    this.state = undefined;
-    clearSwarmState(this.dir);
+    await this.forget();
   }
 
   /** The store of a manager; other nodes answer as Docker's workers do. */

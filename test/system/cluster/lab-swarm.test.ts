@@ -1,27 +1,9 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
+import { dockerOn, eventually } from '../../support/lab-docker.js';
 
-function docker(lab: Lab, host: string, args: string[]) {
-  return spawnSync('docker', args, {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: {
-      ...process.env,
-      DOCKER_HOST: `unix://${lab.host(host).socket}`,
-      DOCKER_CONFIG: lab.host(host).dir,
-    },
-  });
-}
-
-async function eventually(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const docker = dockerOn;
 
 test('a manager and two workers in network-namespace hosts: join with tokens, node ls, worker refusals, a killed worker goes down', async (t) => {
   t.timeout(180_000);

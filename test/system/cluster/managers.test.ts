@@ -1,29 +1,9 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
+import { dockerOn, eventually } from '../../support/lab-docker.js';
 
-function docker(lab: Lab, host: string, args: string[]) {
-  return spawnSync('docker', args, {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: {
-      ...process.env,
-      DOCKER_HOST: `unix://${lab.host(host).socket}`,
-      DOCKER_CONFIG: lab.host(host).dir,
-    },
-  });
-}
-
-async function eventually<T>(fn: () => T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const docker = dockerOn;
 
 const MANAGERS = ['m1', 'm2', 'm3'];
 
