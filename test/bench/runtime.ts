@@ -18,7 +18,7 @@ import {
   runcState,
   type RuncEnv,
 } from '../../runtime/index.js';
-import { buildBusyboxRootfs } from '../support/busybox-rootfs.js';
+import { buildBusyboxRootfs, mountOverlayRoot } from '../support/busybox-rootfs.js';
 import { tempDir } from '../support/temp.js';
 import { unmountUnder } from '../../deploy/lab/index.js';
 
@@ -41,15 +41,7 @@ const user = resolveUser(
 function prepareBundle(): { id: string; bundle: string } {
   const id = `tss-${randomBytes(4).toString('hex')}`;
   const bundle = join(dir.path, 'containers', id);
-  for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(bundle, d), { recursive: true });
-  execFileSync('mount', [
-    '-t',
-    'overlay',
-    'overlay',
-    '-o',
-    `lowerdir=${image},upperdir=${join(bundle, 'upper')},workdir=${join(bundle, 'work')}`,
-    join(bundle, 'rootfs'),
-  ]);
+  mountOverlayRoot(image, bundle);
   const spec = buildOciSpec({
     rootfs: join(bundle, 'rootfs'),
     argv: ['sleep', '60'],

@@ -1,17 +1,10 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { freePort } from '../support/net.js';
 import { join } from 'node:path';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { dockerAgainst, startDaemon } from '../support/daemon-process.js';
 import { tempDir } from '../support/temp.js';
 
-function docker(d: DaemonProcess, args: string[]) {
-  return spawnSync('docker', args, {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: d.dir.path },
-  });
-}
+const docker = dockerAgainst;
 
 test('docker swarm init, join-token, node ls/inspect/update, info; state survives a daemon restart; leave', async (t) => {
   t.timeout(120_000);

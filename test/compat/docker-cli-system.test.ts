@@ -1,6 +1,5 @@
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { dockerAgainst, startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 
 let d: DaemonProcess;
 test.before(async () => {
@@ -10,13 +9,7 @@ test.after.always(async () => {
   await d?.stop();
 });
 
-function docker(args: string[]) {
-  return spawnSync('docker', args, {
-    encoding: 'utf8',
-    timeout: 30_000,
-    env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: d.dir.path },
-  });
-}
+const docker = (args: string[]) => dockerAgainst(d, args, 30_000);
 
 test('docker version prints our server version', (t) => {
   const r = docker(['version']);

@@ -21,3 +21,18 @@ export function buildBusyboxRootfs(dir: string): string {
   writeFileSync(join(dir, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\napp:x:1000:\nextra:x:2000:app\n');
   return dir;
 }
+
+/** Mounts an overlayfs root over `image` in `bundle` (upper/, work/, rootfs/), as a container runtime would. */
+export function mountOverlayRoot(image: string, bundle: string): string {
+  for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(bundle, d), { recursive: true });
+  const rootfs = join(bundle, 'rootfs');
+  execFileSync('mount', [
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${image},upperdir=${join(bundle, 'upper')},workdir=${join(bundle, 'work')}`,
+    rootfs,
+  ]);
+  return rootfs;
+}

@@ -1,5 +1,5 @@
 // Starts `tsswarm daemon` as a child process (through tsx, so tests run the current sources) and stops it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import http from 'node:http';
 import { join, dirname } from 'node:path';
@@ -107,4 +107,13 @@ export async function startDaemon(
     throw err;
   }
   return proc;
+}
+
+/** Runs the stock docker CLI against a test daemon's socket, with a private config directory. */
+export function dockerAgainst(d: DaemonProcess, args: string[], timeoutMs = 60_000) {
+  return spawnSync('docker', args, {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: d.dir.path },
+  });
 }

@@ -1,8 +1,7 @@
 // The stock docker CLI against our socket: import, images, image inspect, tag, rmi, image prune, and errors.
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import { busyboxTar, importBusyboxIntoDaemon, requestRaw } from '../../support/busybox-image.js';
-import { startDaemon, type DaemonProcess } from '../../support/daemon-process.js';
+import { dockerAgainst, startDaemon, type DaemonProcess } from '../../support/daemon-process.js';
 
 let d: DaemonProcess;
 test.before(async () => {
@@ -12,13 +11,7 @@ test.after.always(async () => {
   await d?.stop();
 });
 
-function docker(args: string[]) {
-  return spawnSync('docker', args, {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: d.dir.path },
-  });
-}
+const docker = (args: string[]) => dockerAgainst(d, args);
 
 test.serial('docker import, images, image inspect, tag, rmi, image prune', (t) => {
   const imp = docker(['import', busyboxTar(), 'tss-bb:one']);

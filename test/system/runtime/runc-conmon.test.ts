@@ -1,7 +1,7 @@
 // Real containers: runc under conmon on an overlayfs root over a busybox image directory.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -22,7 +22,7 @@ import {
   type ContainerConfig,
   type RuncEnv,
 } from '../../../runtime/index.js';
-import { buildBusyboxRootfs } from '../../support/busybox-rootfs.js';
+import { buildBusyboxRootfs, mountOverlayRoot } from '../../support/busybox-rootfs.js';
 import { tempDir } from '../../support/temp.js';
 import { unmountUnder } from '../../../deploy/lab/index.js';
 
@@ -42,15 +42,7 @@ async function run(argv: string[], o: Partial<ContainerConfig> & { userSpec?: st
   const id = `tss-${randomBytes(4).toString('hex')}`;
   made.push(id);
   const bundle = join(dir.path, 'containers', id);
-  for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(bundle, d), { recursive: true });
-  execFileSync('mount', [
-    '-t',
-    'overlay',
-    'overlay',
-    '-o',
-    `lowerdir=${image},upperdir=${join(bundle, 'upper')},workdir=${join(bundle, 'work')}`,
-    join(bundle, 'rootfs'),
-  ]);
+  mountOverlayRoot(image, bundle);
   const user = resolveUser(
     o.userSpec,
     readFileSync(join(image, 'etc/passwd'), 'utf8'),

@@ -3,22 +3,12 @@ import fc from 'fast-check';
 import { Scheduler, parseConstraints } from '../../../scheduler/index.js';
 import { InvalidArgument, type TaskSpec } from '../../../api/index.js';
 import { mkNode, mkTask } from '../../support/cluster-fixtures.js';
+import { rng } from '../../support/rng.js';
 
 function sched(...nodes: ReturnType<typeof mkNode>[]) {
-  const s = new Scheduler({ random: mulberry(1) });
+  const s = new Scheduler({ random: rng(1) });
   for (const n of nodes) s.setNode(n);
   return s;
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const tasks = (n: number, spec: TaskSpec = {}, svc = 'svc') =>
