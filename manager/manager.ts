@@ -18,7 +18,8 @@ import { MemoryStore } from './store/index.js';
 import { StoreStateMachine } from './store-state-machine.js';
 import { StoreNodeRegistry } from './node-registry.js';
 import { Dispatcher } from './dispatcher/index.js';
-import { MembershipService } from './membership-service.js';
+import { MembershipService, RoleManager } from './membership/index.js';
+import { addStoreService, ForwardingProposer, NO_LEADER_MESSAGE } from './store-forwarding.js';
 
 export interface ManagerOptions {
   /** <data-root>/swarm */
@@ -28,6 +29,10 @@ export interface ManagerOptions {
   listenAddr: string;
   advertiseAddr: string;
   credentials: NodeCredentials;
+  /** The node's certificate store (shared with its agent and renewer); made from `credentials` when absent. */
+  certificates?: CertificateStore;
+  /** Disaster recovery: restart as a one-member cluster keeping the replicated state. */
+  forceNewCluster?: boolean;
   /** Start a new cluster with this node as its only member. */
   bootstrap: boolean;
   peers?: { id: string; addr: string }[];
@@ -42,6 +47,8 @@ export class Manager {
   readonly authority: CertificateAuthority;
   readonly dispatcher: Dispatcher;
   private readonly membership: MembershipService;
+  private readonly roles: RoleManager;
+  private readonly forwarder: ForwardingProposer;
   private readonly server: grpc.Server;
   private readonly transport: GrpcTransport;
   private readonly log: Logger;
@@ -49,9 +56,9 @@ export class Manager {
 
   constructor(readonly o: ManagerOptions) {
     this.log = o.log ?? createLogger({ component: 'manager', node: o.nodeId });
-    this.certificates = new CertificateStore(o.credentials);
+    this.certificates = o.certificates ?? new CertificateStore(o.credentials);
     const root = loadRootCA(o.credentials.rootCaPem, o.credentials.caKeyPem);
-    this.store = new MemoryStore({ proposer: { propose: (data) => this.raft.propose(data) } });
+    this.store = new MemoryStore({ proposer: { propose: (data) => this.forwarder.propose(data) } });
     const registry = new StoreNodeRegistry(this.store);
     this.authority = new CertificateAuthority({
       rootCA: root,
@@ -80,9 +87,17 @@ export class Manager {
       transport: this.transport,
       bootstrap: o.bootstrap ? [{ id: o.nodeId, addr: o.advertiseAddr }] : undefined,
       peers: o.peers,
+      forceNewCluster: o.forceNewCluster,
       tickMs: o.tickMs ?? 100,
       log: this.log,
     });
+    this.forwarder = new ForwardingProposer(
+      this.raft,
+      () => this.store,
+      this.certificates,
+      o.clusterId,
+      (id) => this.transport.peerAddress(id),
+    );
     this.server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
     this.transport.register(this.server, {
       onMessage: (m) => this.raft.receive(m),
@@ -90,10 +105,12 @@ export class Manager {
       onSnapshotStatus: (id, ok) => this.raft.reportSnapshot(id, ok),
     });
     addCAService(this.server, () => this.authority, authz);
+    addStoreService(this.server, this.raft, authz);
     this.dispatcher = new Dispatcher(this.store, authz, {
       heartbeatPeriodMs: () =>
         (this.store.view((tx) => tx.all('cluster')[0])?.Spec.Dispatcher.HeartbeatPeriod ?? 5e9) / 1e6,
       isLeader: () => this.raft.isLeader,
+      isRaftMember: (id) => this.raftMembers().some((m) => m.id === id),
       log: this.log,
     });
     this.dispatcher.register(this.server);
@@ -106,17 +123,20 @@ export class Manager {
       this.log,
     );
     this.membership.register(this.server);
+    this.roles = new RoleManager(this.raft, this.store, this.log);
     // Leader-only subsystems follow leadership.
     this.raft.onLeaderChange((c) => {
       if (c.isLeader) {
         this.dispatcher.start();
         this.membership.start();
+        this.roles.start();
         void this.markLeader().catch((err: Error) =>
           this.log.warn('could not record leadership', { err: err.message }),
         );
       } else {
         this.dispatcher.stop();
         this.membership.stop();
+        this.roles.stop();
       }
     });
   }
@@ -139,6 +159,24 @@ export class Manager {
 
   onLeaderChange(l: (c: LeaderChange) => void): () => void {
     return this.raft.onLeaderChange(l);
+  }
+
+  /** A linearizable read: resolves once this replica has applied everything committed before the call. */
+  async readBarrier(): Promise<void> {
+    try {
+      await this.raft.readBarrier(5000);
+    } catch {
+      throw new Unavailable(NO_LEADER_MESSAGE);
+    }
+  }
+
+  /** The Raft group: members and their cluster addresses (Docker's Swarm.RemoteManagers on a manager). */
+  raftMembers(): { id: string; addr: string }[] {
+    const conf = this.raft.status().conf;
+    return [...conf.voters, ...conf.learners].map((id) => ({
+      id,
+      addr: id === this.o.nodeId ? this.o.advertiseAddr : (this.transport.peerAddress(id) ?? ''),
+    }));
   }
 
   /** Resolves once this manager leads (a single-member cluster elects itself within an election timeout). */
@@ -177,7 +215,9 @@ export class Manager {
     if (!this.started) return;
     this.started = false;
     this.membership.stop();
+    this.roles.stop();
     this.dispatcher.stop();
+    this.forwarder.close();
     await this.raft.stop();
     this.transport.stop();
     this.server.forceShutdown();

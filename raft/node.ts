@@ -86,6 +86,7 @@ export class RaftNode {
   >();
   private leaderListeners = new Set<(c: LeaderChange) => void>();
   private lastLeader: MemberId | '' = '';
+  private heard = new Map<MemberId, number>();
   private readonly log: Logger;
   private stopped?: Promise<void>;
 
@@ -166,6 +167,7 @@ export class RaftNode {
   /** Entry point for the transport. */
   receive(m: Message): void {
     if (!this.running) return;
+    this.heard.set(m.from, Date.now());
     this.core.step(m);
     this.kick();
   }
@@ -284,6 +286,11 @@ export class RaftNode {
 
   status(): ReturnType<RaftCore['status']> & { droppedMessages: number } {
     return { ...this.core.status(), droppedMessages: this.core.droppedMessages };
+  }
+
+  /** When a message from `id` last arrived (ms since the epoch), for manager reachability. */
+  lastHeardFrom(id: MemberId): number | undefined {
+    return this.heard.get(id);
   }
 
   get walSyncs(): number {

@@ -4,7 +4,12 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger, errorMessage, type Logger } from '../api/index.js';
 import { describeThisNode } from '../manager/cluster-objects.js';
 import { callUnary, ClusterChannel, type CertificateStore } from '../pki/index.js';
-import { HEARTBEAT, SESSION, type SessionMessage } from '../manager/dispatcher/index.js';
+import {
+  HEARTBEAT,
+  SESSION,
+  type HeartbeatResponse,
+  type SessionMessage,
+} from '../manager/dispatcher/index.js';
 
 export interface AgentOptions {
   managers: () => string[];
@@ -12,6 +17,8 @@ export interface AgentOptions {
   clusterId: string;
   /** This node's address as managers should record it. */
   addr: string;
+  /** Called with the role the cluster wants for this node, on every session message and heartbeat. */
+  onRole?: (role: 'manager' | 'worker') => void;
   log?: Logger;
 }
 
@@ -37,6 +44,11 @@ export class Agent {
     this.connect();
   }
 
+  /** The manager this agent's session is with (the leader while connected). */
+  get managerAddr(): string | undefined {
+    return this.connected ? this.channel?.address : undefined;
+  }
+
   private connect(): void {
     if (!this.running) return;
     const managers = this.o.managers();
@@ -60,6 +72,7 @@ export class Agent {
       this.connected = true;
       this.period = m.heartbeatPeriodMs;
       this.scheduleHeartbeat();
+      this.o.onRole?.(m.role);
     });
     stream.on('error', (err: Error) => this.reconnectLater(err.message));
     stream.on('end', () => this.reconnectLater('session ended'));
@@ -69,10 +82,11 @@ export class Agent {
     if (this.heartbeat) clearTimeout(this.heartbeat);
     this.heartbeat = setTimeout(() => {
       if (!this.running || !this.channel) return;
-      callUnary<{ heartbeatPeriodMs: number }>(this.channel.client, HEARTBEAT, {}, this.period).then(
+      callUnary<HeartbeatResponse>(this.channel.client, HEARTBEAT, {}, this.period).then(
         (r) => {
           this.period = r.heartbeatPeriodMs;
           this.scheduleHeartbeat();
+          this.o.onRole?.(r.role);
         },
         (err) => this.reconnectLater(errorMessage(err)),
       );

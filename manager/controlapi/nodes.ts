@@ -4,6 +4,21 @@ import { Conflict, InvalidArgument, type NodeSpec } from '../../api/index.js';
 import { matchExact, matchLabels, matchNamePrefix, matchPrefix, parseFilters } from './filters.js';
 import { lookup, parseVersion, requireBody } from './lookup.js';
 import type { StoreSource } from './store-source.js';
+import type { ReadTx } from '../store/index.js';
+import { canRemoveMember } from '../membership/plan.js';
+
+/** Demoting `id` must leave a quorum of reachable managers (as the leader last recorded reachability). */
+function demotionKeepsQuorum(tx: ReadTx, id: string): boolean {
+  const managers = tx.find('node', 'role', 'manager').filter((n) => n.ManagerStatus);
+  const reachable = new Set(
+    managers.filter((n) => n.ManagerStatus?.Reachability === 'reachable').map((n) => n.ID),
+  );
+  return canRemoveMember(
+    managers.map((n) => n.ID),
+    reachable,
+    id,
+  );
+}
 
 export function nodeRoutes(store: StoreSource) {
   return (app: FastifyInstance): void => {
@@ -60,6 +75,11 @@ export function nodeRoutes(store: StoreSource) {
         ) {
           throw new InvalidArgument('attempting to demote the last manager of the swarm');
         }
+        if (node.Spec.Role === 'manager' && spec.Role === 'worker' && !demotionKeepsQuorum(tx, node.ID)) {
+          throw new InvalidArgument(
+            "can't remove member from the raft: this would result in a loss of quorum",
+          );
+        }
         node.Spec = { ...spec, Labels: spec.Labels ?? {} };
         tx.update('node', node);
       });
@@ -71,12 +91,15 @@ export function nodeRoutes(store: StoreSource) {
       const force = ['1', 'true'].includes((req.query as { force?: string }).force ?? '');
       await store().update((tx) => {
         const node = lookup(tx, 'node', id);
-        if (node.Spec.Role === 'manager' || node.ManagerStatus) {
+        const down = node.Status.State === 'down' || node.Status.State === 'unknown';
+        // Swarm insists on a demotion first; a down manager removed with --force leaves the Raft group at once
+        // (the leader's role manager removes it), which is what an operator recovering from a dead host wants.
+        if ((node.Spec.Role === 'manager' || node.ManagerStatus) && !(force && down)) {
           throw new InvalidArgument(
             `node ${node.ID} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`,
           );
         }
-        if (!force && node.Status.State !== 'down' && node.Status.State !== 'unknown') {
+        if (!force && !down) {
           throw new InvalidArgument(`node ${node.ID} is not down and can't be removed`);
         }
         tx.delete('node', node.ID);

@@ -35,6 +35,13 @@ export interface SessionRequest {
 export interface SessionMessage {
   sessionId: string;
   heartbeatPeriodMs: number;
+  /** The role the cluster wants for the node: the agent acts on promotions and demotions. */
+  role: 'manager' | 'worker';
+}
+
+export interface HeartbeatResponse {
+  heartbeatPeriodMs: number;
+  role: 'manager' | 'worker';
 }
 
 const MISSED_PERIODS_FOR_DOWN = 3;
@@ -49,7 +56,13 @@ export class Dispatcher {
   constructor(
     private readonly store: MemoryStore,
     private readonly authz: Authorizer,
-    private readonly o: { heartbeatPeriodMs: () => number; isLeader: () => boolean; log?: Logger },
+    private readonly o: {
+      heartbeatPeriodMs: () => number;
+      isLeader: () => boolean;
+      /** Whether a node is still in the Raft group: a demoted manager stays one until the leader removes it. */
+      isRaftMember?: (nodeId: string) => boolean;
+      log?: Logger;
+    },
   ) {
     this.log = o.log ?? createLogger({ component: 'dispatcher' });
   }
@@ -63,10 +76,21 @@ export class Dispatcher {
           const id = await this.authz.require(call as never, [WORKER_ROLE, MANAGER_ROLE]);
           this.requireActive();
           this.lastSeen.set(id.nodeId, Date.now());
-          return { heartbeatPeriodMs: this.o.heartbeatPeriodMs() };
+          return {
+            heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
+            role: this.desiredRole(id.nodeId),
+          } satisfies HeartbeatResponse;
         }),
       },
     );
+  }
+
+  private desiredRole(nodeId: string): 'manager' | 'worker' {
+    const node = this.store.view((tx) => tx.get('node', nodeId));
+    if (!node) throw new NotManager(`node ${nodeId} is not a member of this swarm`);
+    // A demoted manager keeps its manager role until it has left the Raft group, so quorum is never at risk.
+    if (node.Spec.Role === 'worker' && this.o.isRaftMember?.(nodeId)) return 'manager';
+    return node.Spec.Role;
   }
 
   private requireActive(): void {
@@ -94,6 +118,7 @@ export class Dispatcher {
       call.write({
         sessionId: `${nodeId}-${Date.now()}`,
         heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
+        role: this.desiredRole(nodeId),
       } satisfies SessionMessage);
       call.on('cancelled', () => {
         if (this.sessions.get(nodeId) === call) this.sessions.delete(nodeId);

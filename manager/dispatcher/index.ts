@@ -5,4 +5,5 @@ export {
   HEARTBEAT,
   type SessionRequest,
   type SessionMessage,
+  type HeartbeatResponse,
 } from './dispatcher.js';

@@ -31,11 +31,31 @@ export class MemoryStore {
   private pending = new Map<string, Pending>();
   private outcome = new Map<string, { events?: StoreEvent[]; error?: unknown }>();
   private appliedIndex = 0;
+  private appliedWaiters: { index: number; resolve: () => void }[] = [];
 
   constructor(private readonly opts: StoreOptions) {}
 
   get lastApplied(): number {
     return this.appliedIndex;
+  }
+
+  /** Resolves once this replica has applied `index` (read-your-writes after a write forwarded to the leader). */
+  waitApplied(index: number, timeoutMs: number): Promise<void> {
+    if (this.appliedIndex >= index) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.appliedWaiters = this.appliedWaiters.filter((w) => w !== waiter);
+        reject(new Unavailable(`entry ${index} was committed but not applied here within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = {
+        index,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.appliedWaiters.push(waiter);
+    });
   }
 
   /** Runs `fn` against a consistent view of the committed state. */
@@ -101,6 +121,22 @@ export class MemoryStore {
   applyCommitted(index: number, data: Uint8Array): void {
     if (index <= this.appliedIndex) return;
     this.appliedIndex = index;
+    try {
+      this.applyEntry(index, data);
+    } finally {
+      this.releaseWaiters();
+    }
+  }
+
+  private releaseWaiters(): void {
+    if (this.appliedWaiters.length === 0) return;
+    const ready = this.appliedWaiters.filter((w) => w.index <= this.appliedIndex);
+    if (ready.length === 0) return;
+    this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > this.appliedIndex);
+    for (const w of ready) w.resolve();
+  }
+
+  private applyEntry(index: number, data: Uint8Array): void {
     if (data.length === 0) return; // leader no-op entries
     const txn = decode<Transaction>(data);
     let events: StoreEvent[];
@@ -133,5 +169,6 @@ export class MemoryStore {
       for (const o of snap.objects[k] ?? []) (tables[k] as { put(o: StoredObject): void }).put(o);
     this.tables = tables;
     this.appliedIndex = snap.appliedIndex;
+    this.releaseWaiters();
   }
 }

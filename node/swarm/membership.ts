@@ -1,4 +1,5 @@
 // This node's part in a swarm: `swarm init`, leaving, and running the manager when the node is one.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Conflict,
@@ -6,6 +7,7 @@ import {
   InvalidArgument,
   NotManager,
   Unavailable,
+  errorMessage,
   type Logger,
   type Swarm,
   type SwarmInfo,
@@ -19,11 +21,9 @@ import {
   type MemoryStore,
 } from '../../manager/index.js';
 import {
-  CertificateStore,
   ClusterChannel,
   createCluster,
   joinRequest,
-  loadNodeCredentials,
   saveNodeCredentials,
   x509,
   identityOf,
@@ -32,6 +32,7 @@ import {
 } from '../../pki/index.js';
 import { Agent } from '../../worker/index.js';
 import { defaultAdvertiseHost, parseHostPort } from './addresses.js';
+import { NodeIdentityFiles } from './identity.js';
 import { certDir, clearSwarmState, loadSwarmState, saveSwarmState, type SwarmNodeState } from './state.js';
 
 export interface JoinRequest {
@@ -62,6 +63,9 @@ export class SwarmMembership {
   private state?: SwarmNodeState;
   private manager?: Manager;
   private agent?: Agent;
+  /** This node's certificate, shared by its agent, its manager and the renewer. */
+  private identity?: NodeIdentityFiles;
+  private roleChange?: Promise<void>;
   private readonly dir: string;
 
   constructor(
@@ -76,25 +80,90 @@ export class SwarmMembership {
     const state = loadSwarmState(this.dir);
     if (!state) return;
     this.state = state;
+    this.identity = NodeIdentityFiles.load(certDir(this.dir), this.log, () => this.managerAddresses());
     if (state.role === 'manager') await this.startManager(false);
     this.startAgent();
+  }
+
+  /** Managers to talk to: the Raft group's other members when this node is one, else those last known. */
+  private managerAddresses(): string[] {
+    const s = this.state;
+    if (!s) return [];
+    const others = this.manager
+      ? this.manager
+          .raftMembers()
+          .filter((m) => m.id !== s.nodeId && m.addr)
+          .map((m) => m.addr)
+      : s.managers.map((m) => m.addr);
+    // Other managers first: this manager's own dispatcher only serves while it leads.
+    return [...others, ...(this.manager ? [s.advertiseAddr] : [])];
   }
 
   /** Every node, managers included, keeps a session with the dispatcher. */
   private startAgent(): void {
     const s = this.state!;
-    const credentials = loadNodeCredentials(certDir(this.dir));
-    if (!credentials) return;
-    // Other managers first: this manager's own dispatcher only serves while it leads.
-    const managers = [...s.managers.map((m) => m.addr), ...(s.role === 'manager' ? [s.advertiseAddr] : [])];
     this.agent = new Agent({
-      managers: () => managers,
-      certificates: new CertificateStore(credentials),
+      managers: () => this.managerAddresses(),
+      certificates: this.identity!.store,
       clusterId: s.clusterId,
       addr: s.advertiseAddr.replace(/:\d+$/, ''),
+      onRole: (role) => this.followRole(role),
       log: this.log.child({ component: 'agent' }),
     });
     this.agent.start();
+  }
+
+  /** Promotion and demotion, as the cluster asks through the dispatcher (one change at a time). */
+  private followRole(role: 'manager' | 'worker'): void {
+    const s = this.state;
+    const via = this.agent?.managerAddr;
+    if (!s || !via || this.roleChange || role === s.role) return;
+    const change = role === 'manager' ? this.becomeManager(via) : this.becomeWorker(via);
+    this.roleChange = change
+      .catch((err: unknown) =>
+        this.log.warn(`could not become a ${role}; retrying at the next heartbeat`, {
+          err: errorMessage(err),
+        }),
+      )
+      .finally(() => (this.roleChange = undefined));
+  }
+
+  private async becomeManager(via: string): Promise<void> {
+    const s = this.state!;
+    if ((await this.identity!.renew(via)) !== 'swarm-manager') return;
+    const channel = new ClusterChannel(via, this.identity!.store, s.clusterId);
+    try {
+      s.managers = (await requestRaftJoin(channel.client, s.advertiseAddr)).members.filter(
+        (m) => m.id !== s.nodeId,
+      );
+    } finally {
+      channel.close();
+    }
+    s.role = 'manager';
+    saveSwarmState(this.dir, s);
+    await this.startManager(false);
+    this.restartAgent();
+    this.log.info('promoted: this node is now a manager', { node: s.nodeId });
+  }
+
+  /** The dispatcher says "worker" only once the leader has taken this node out of the Raft group. */
+  private async becomeWorker(via: string): Promise<void> {
+    const s = this.state!;
+    if ((await this.identity!.renew(via)) !== 'swarm-worker') return;
+    const others = this.managerAddresses().filter((a) => a !== s.advertiseAddr);
+    await this.manager?.stop();
+    this.manager = undefined;
+    rmSync(join(this.dir, 'raft'), { recursive: true, force: true });
+    s.role = 'worker';
+    s.managers = others.map((addr) => ({ id: '', addr }));
+    saveSwarmState(this.dir, s);
+    this.restartAgent();
+    this.log.info('demoted: this node is now a worker', { node: s.nodeId });
+  }
+
+  private restartAgent(): void {
+    this.agent?.stop();
+    this.startAgent();
   }
 
   async join(req: JoinRequest): Promise<void> {
@@ -114,6 +183,7 @@ export class SwarmMembership {
     });
     const identity = identityOf(new x509.X509Certificate(joined.credentials.certPem))!;
     saveNodeCredentials(certDir(this.dir), joined.credentials);
+    this.identity = NodeIdentityFiles.load(certDir(this.dir), this.log, () => this.managerAddresses());
     const role = identity.role === 'swarm-manager' ? 'manager' : 'worker';
     const state: SwarmNodeState = {
       nodeId: joined.nodeId,
@@ -128,7 +198,7 @@ export class SwarmMembership {
         // Become a Raft member through the leader (as a learner, promoted once caught up).
         const channel = new ClusterChannel(
           `${target.host}:${target.port}`,
-          new CertificateStore(joined.credentials),
+          this.identity.store,
           joined.clusterId,
         );
         try {
@@ -150,17 +220,19 @@ export class SwarmMembership {
     this.log.info(`joined swarm as a ${role}`, { node: joined.nodeId, manager: remote });
   }
 
-  private async startManager(bootstrap: boolean): Promise<Manager> {
+  private async startManager(bootstrap: boolean, forceNewCluster = false): Promise<Manager> {
     const s = this.state!;
-    const credentials = loadNodeCredentials(certDir(this.dir));
-    if (!credentials) throw new FailedPrecondition(`swarm state in ${this.dir} has no certificates`);
+    const identity = this.identity;
+    if (!identity) throw new FailedPrecondition(`swarm state in ${this.dir} has no certificates`);
     const m = new Manager({
       dir: this.dir,
       nodeId: s.nodeId,
       clusterId: s.clusterId,
       listenAddr: s.listenAddr,
       advertiseAddr: s.advertiseAddr,
-      credentials,
+      credentials: identity.credentials,
+      certificates: identity.store,
+      forceNewCluster,
       bootstrap,
       peers: s.managers,
       log: this.log.child({ component: 'manager' }),
@@ -171,9 +243,8 @@ export class SwarmMembership {
   }
 
   async init(req: InitRequest): Promise<string> {
+    if (this.state && req.ForceNewCluster) return this.forceNewCluster();
     if (this.state) throw new Unavailable(ALREADY_IN_SWARM);
-    if (req.ForceNewCluster)
-      throw new InvalidArgument('--force-new-cluster needs an existing swarm state on this node');
     const listen = parseHostPort(req.ListenAddr, '0.0.0.0', 'listen');
     const advertiseHost = req.AdvertiseAddr
       ? parseHostPort(req.AdvertiseAddr, listen.host, 'advertise').host
@@ -187,6 +258,7 @@ export class SwarmMembership {
     const subnetSize = req.SubnetSize || 24;
     const cluster = await createCluster();
     saveNodeCredentials(certDir(this.dir), cluster.credentials);
+    this.identity = NodeIdentityFiles.load(certDir(this.dir), this.log, () => this.managerAddresses());
     this.state = {
       nodeId: cluster.nodeId,
       clusterId: cluster.clusterId,
@@ -234,6 +306,27 @@ export class SwarmMembership {
     return cluster.nodeId;
   }
 
+  /**
+   * `swarm init --force-new-cluster` on a manager that lost quorum: restart its Raft member as the only member of
+   * a new group that keeps the replicated state (services, nodes, secrets, tokens, CA).
+   */
+  private async forceNewCluster(): Promise<string> {
+    const s = this.state!;
+    if (s.role !== 'manager')
+      throw new InvalidArgument('--force-new-cluster can only be used on a manager node');
+    this.agent?.stop();
+    this.agent = undefined;
+    await this.manager?.stop();
+    this.manager = undefined;
+    s.managers = [];
+    saveSwarmState(this.dir, s);
+    const m = await this.startManager(false, true);
+    await m.waitForLeadership();
+    this.startAgent();
+    this.log.warn("forced a new one-manager cluster from this node's state", { node: s.nodeId });
+    return s.nodeId;
+  }
+
   /** `swarm update`: the spec (defaults kept for zero values) and token rotation, with Docker's version check. */
   async update(
     version: number,
@@ -270,6 +363,8 @@ export class SwarmMembership {
 
   /** Stops this node's swarm parts and erases its swarm state (leave, or a failed init/join). */
   private async forget(): Promise<void> {
+    this.identity?.stop();
+    this.identity = undefined;
     this.agent?.stop();
     this.agent = undefined;
     await this.manager?.stop();
@@ -331,10 +426,10 @@ export class SwarmMembership {
       LocalNodeState: 'active',
       ControlAvailable: s.role === 'manager',
       Error: '',
-      RemoteManagers:
-        s.role === 'manager'
-          ? [{ NodeID: s.nodeId, Addr: s.advertiseAddr }]
-          : s.managers.map((m) => ({ NodeID: m.id, Addr: m.addr })),
+      // A manager lists the Raft group, as Docker does; a worker the managers it knows.
+      RemoteManagers: this.manager
+        ? this.manager.raftMembers().map((m) => ({ NodeID: m.id, Addr: m.addr }))
+        : s.managers.map((m) => ({ NodeID: m.id, Addr: m.addr })),
     };
     if (this.manager) {
       const { nodes, managers, cluster } = this.manager.store.view((tx) => ({
@@ -352,7 +447,14 @@ export class SwarmMembership {
     return info;
   }
 
+  /** A linearizable read barrier for API reads that ask for one. */
+  async readBarrier(): Promise<void> {
+    if (!this.manager) throw new NotManager(this.state ? undefined : INACTIVE_MANAGER_MESSAGE);
+    await this.manager.readBarrier();
+  }
+
   async stop(): Promise<void> {
+    this.identity?.stop();
     this.agent?.stop();
     this.agent = undefined;
     await this.manager?.stop();

@@ -1,9 +1,9 @@
 // Raft membership for managers joining: a new manager asks the leader to add it (as a learner that is promoted
 // once it has caught up); the leader answers with the members it should talk to.
 import * as grpc from '@grpc/grpc-js';
-import { createLogger, errorMessage, InvalidArgument, type Logger } from '../api/index.js';
-import { MANAGER_ROLE, serveUnary, unaryMethod, callUnary, type Authorizer } from '../pki/index.js';
-import { NotLeaderError, type RaftNode } from '../raft/index.js';
+import { createLogger, errorMessage, InvalidArgument, type Logger } from '../../api/index.js';
+import { MANAGER_ROLE, serveUnary, unaryMethod, callUnary, type Authorizer } from '../../pki/index.js';
+import { NotLeaderError, type RaftNode } from '../../raft/index.js';
 
 export const MEMBERSHIP_SERVICE = 'tsswarm.Membership';
 const JOIN = unaryMethod(MEMBERSHIP_SERVICE, 'Join');

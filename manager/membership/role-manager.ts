@@ -1,0 +1,80 @@
+// Leader-only: keeps the Raft group in line with the nodes' desired roles (demotions, `node rm --force` of a
+// manager) and keeps the managers' ManagerStatus.Reachability true. One membership change at a time.
+import { createLogger, errorMessage, type Logger, type Node } from '../../api/index.js';
+import type { RaftNode } from '../../raft/index.js';
+import type { MemoryStore } from '../store/index.js';
+import { managerStatusChanges, nextMembershipStep, type RaftView } from './plan.js';
+
+const PERIOD_MS = 500;
+/** A member not heard from for this long counts as unreachable (ten heartbeats at the default tick). */
+const REACHABLE_MS = 2000;
+
+export class RoleManager {
+  private timer?: NodeJS.Timeout;
+  private busy = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly raft: RaftNode,
+    private readonly store: MemoryStore,
+    log?: Logger,
+  ) {
+    this.log = log ?? createLogger({ component: 'role-manager' });
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.reconcile(), PERIOD_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private view(): RaftView {
+    const s = this.raft.status();
+    const now = Date.now();
+    const reachable = new Set([s.id]);
+    for (const id of [...s.conf.voters, ...s.conf.learners]) {
+      const heard = this.raft.lastHeardFrom(id);
+      if (heard !== undefined && now - heard < REACHABLE_MS) reachable.add(id);
+    }
+    return { self: s.id, voters: s.conf.voters, learners: s.conf.learners, reachable };
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.busy || !this.raft.isLeader) return;
+    this.busy = true;
+    try {
+      const view = this.view();
+      const nodes = new Map(this.store.view((tx) => tx.all('node').map((n): [string, Node] => [n.ID, n])));
+      const step = nextMembershipStep(view, nodes);
+      if (step.kind === 'remove') {
+        await this.raft.removeMember(step.id);
+        this.log.info('manager removed from the raft group', { node: step.id, why: step.why });
+      } else if (step.kind === 'transfer-leadership') {
+        const to = view.voters.find((v) => v !== view.self && view.reachable.has(v))!;
+        this.log.info('handing leadership over before leaving the raft group', { to, why: step.why });
+        this.raft.transferLeadership(to);
+        return;
+      }
+      const changes = managerStatusChanges(this.view(), nodes.values());
+      if (changes.length === 0) return;
+      await this.store.update((tx) => {
+        for (const n of changes) {
+          const cur = tx.get('node', n.ID);
+          if (!cur) continue;
+          cur.ManagerStatus = n.ManagerStatus;
+          if (!cur.ManagerStatus) delete cur.ManagerStatus;
+          tx.update('node', cur);
+        }
+      });
+    } catch (err) {
+      this.log.debug('membership reconciliation deferred', { err: errorMessage(err) });
+    } finally {
+      this.busy = false;
+    }
+  }
+}
