@@ -49,7 +49,10 @@ export class Daemon {
         const app = createHttpServer(this.log, [
           systemRoutes(state),
           swarmRoutes(this.swarm),
-          controlRoutes(() => this.swarm.store()),
+          controlRoutes(
+            () => this.swarm.store(),
+            () => this.swarm.readBarrier(),
+          ),
           imageRoutes(this.images),
         ]);
         await app.listen({ path });

@@ -12,8 +12,18 @@ export { taskName, isUpToDate } from './tasks.js';
 export { serviceStatus } from './services.js';
 export type { StoreSource } from './store-source.js';
 
-export function controlRoutes(store: StoreSource) {
+/**
+ * `readBarrier`, when given, makes any GET with `?linearizable=1` wait until this replica has applied everything
+ * committed before the request (Raft ReadIndex): a follower then answers no staler than the leader would.
+ */
+export function controlRoutes(store: StoreSource, readBarrier?: () => Promise<void>) {
   return (app: FastifyInstance): void => {
+    if (readBarrier) {
+      app.addHook('preHandler', async (req) => {
+        const q = (req.query ?? {}) as { linearizable?: string };
+        if (req.method === 'GET' && ['1', 'true'].includes(q.linearizable ?? '')) await readBarrier();
+      });
+    }
     serviceRoutes(store)(app);
     taskRoutes(store)(app);
     secretRoutes(store)(app);

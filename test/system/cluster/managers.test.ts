@@ -1,20 +1,11 @@
 import test from 'ava';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
-import { dockerOn, eventually } from '../../support/lab-docker.js';
+import { dockerOn, eventually, leaderOf } from '../../support/lab-docker.js';
 
 const docker = dockerOn;
 
 const MANAGERS = ['m1', 'm2', 'm3'];
-
-function leaderOf(lab: Lab, alive: string[]): string | undefined {
-  for (const h of alive) {
-    const out = docker(lab, h, ['node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}']).stdout;
-    const m = /^(\S+) Leader$/m.exec(out);
-    if (m && alive.includes(m[1]!)) return m[1];
-  }
-  return undefined;
-}
 
 test('three managers: managers join through the leader, every manager lists the same nodes, and a SIGKILLed leader is replaced', async (t) => {
   t.timeout(240_000);
@@ -23,10 +14,7 @@ test('three managers: managers join through the leader, every manager lists the 
     for (const h of [...MANAGERS, 'w1']) await lab.addHost(h);
     await Promise.all([...MANAGERS, 'w1'].map((h) => lab.startDaemon(h)));
     const m1 = lab.host('m1').addr;
-    t.is(
-      docker(lab, 'm1', ['swarm', 'init', '--advertise-addr', m1, '--dispatcher-heartbeat', '500ms']).status,
-      0,
-    );
+    t.is(docker(lab, 'm1', ['swarm', 'init', '--advertise-addr', m1]).status, 0);
     const mtoken = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'manager']).stdout.trim();
     const wtoken = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'worker']).stdout.trim();
     for (const m of ['m2', 'm3']) {
