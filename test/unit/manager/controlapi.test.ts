@@ -259,3 +259,40 @@ test('secrets: data never returned, size limits, labels-only updates, in-use del
   t.is(lbl.statusCode, 200);
   t.is((await app.inject({ method: 'DELETE', url: '/configs/conf' })).statusCode, 204);
 });
+
+test('nodes: demotion refused when it would lose quorum; a down manager goes only with --force', async (t) => {
+  const { app, store } = setup();
+  const mk = (id: string, reach: 'reachable' | 'unreachable', state: 'ready' | 'down') => ({
+    ID: id,
+    Version: { Index: 0 },
+    CreatedAt: '',
+    UpdatedAt: '',
+    Spec: { Role: 'manager' as const, Availability: 'active' as const, Labels: {} },
+    Description: { Hostname: id },
+    Status: { State: state, Addr: '198.18.0.1' },
+    ManagerStatus: { Addr: `${id}:2377`, Reachability: reach, Leader: id === 'm1' },
+  });
+  await store.update((tx) => {
+    tx.create('node', mk('m1', 'reachable', 'ready') as never);
+    tx.create('node', mk('m2', 'reachable', 'ready') as never);
+    tx.create('node', mk('m3', 'unreachable', 'down') as never);
+  });
+  const version = (id: string) => store.view((tx) => tx.get('node', id)!.Version.Index);
+  const demote = await app.inject({
+    method: 'POST',
+    url: `/nodes/m2/update?version=${version('m2')}`,
+    payload: { Role: 'worker', Availability: 'active' },
+  });
+  t.is(demote.statusCode, 400);
+  t.regex(demote.json<{ message: string }>().message, /would result in a loss of quorum/);
+  const rm = await app.inject({ method: 'DELETE', url: '/nodes/m3' });
+  t.is(rm.statusCode, 400);
+  t.regex(rm.json<{ message: string }>().message, /must be demoted to worker before removal/);
+  const alive = await app.inject({ method: 'DELETE', url: '/nodes/m2?force=1' });
+  t.is(alive.statusCode, 400, 'a live manager is never removed, even with --force');
+  t.is((await app.inject({ method: 'DELETE', url: '/nodes/m3?force=1' })).statusCode, 200);
+  t.is(
+    store.view((tx) => tx.get('node', 'm3')),
+    undefined,
+  );
+});
