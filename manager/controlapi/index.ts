@@ -19,9 +19,11 @@ export type { StoreSource } from './store-source.js';
 export function controlRoutes(store: StoreSource, readBarrier?: () => Promise<void>) {
   return (app: FastifyInstance): void => {
     if (readBarrier) {
-      app.addHook('preHandler', async (req) => {
+      // A callback hook: ordinary requests pay no promise for it.
+      app.addHook('preHandler', (req, _reply, done) => {
         const q = (req.query ?? {}) as { linearizable?: string };
-        if (req.method === 'GET' && ['1', 'true'].includes(q.linearizable ?? '')) await readBarrier();
+        if (req.method !== 'GET' || !['1', 'true'].includes(q.linearizable ?? '')) return done();
+        readBarrier().then(() => done(), done);
       });
     }
     serviceRoutes(store)(app);

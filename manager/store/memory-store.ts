@@ -1,6 +1,5 @@
 // The replicated in-memory store: transactions become Raft proposals and are applied on commit, in log order.
-import { randomBytes } from 'node:crypto';
-import { InvalidArgument, encode, decode, Unavailable } from '../../api/index.js';
+import { InvalidArgument, encode, decode, pooledRandomBytes, Unavailable } from '../../api/index.js';
 import { MAX_ACTIONS_PER_TX, MAX_TX_BYTES, type StoreEvent, type Transaction } from './actions.js';
 import { applyTransaction, newTables, type Tables } from './apply.js';
 import { KINDS, type Kind, type StoredObject } from './kinds.js';
@@ -87,7 +86,7 @@ export class MemoryStore {
     }
     const now = this.opts.now?.() ?? new Date();
     const txn: Transaction = {
-      txid: randomBytes(8).toString('hex'),
+      txid: pooledRandomBytes(8).toString('hex'),
       time: now.toISOString(),
       actions: tx.actions,
     };

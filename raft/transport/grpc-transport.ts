@@ -8,6 +8,8 @@ export const RAFT_SERVICE = 'tsswarm.Raft';
 /** Frames on the wire stay under gRPC's 4 MiB default. */
 export const SNAPSHOT_CHUNK = 1024 * 1024;
 const QUEUE_LIMIT = 4096;
+/** Messages for one peer share a frame up to about this much entry data (a single message may be larger). */
+const FRAME_BYTES = 1024 * 1024;
 
 const rawMethod = (name: string, requestStream: boolean): grpc.MethodDefinition<Buffer, Buffer> => ({
   path: `/${RAFT_SERVICE}/${name}`,
@@ -86,14 +88,16 @@ export class GrpcTransport {
   ): Promise<void> {
     if (!(await this.authorized(call, cb))) return;
     call.on('data', (frame: Buffer) => {
-      let m: Message;
+      let decoded: Message | Message[];
       try {
-        m = decode<Message>(frame);
+        decoded = decode<Message | Message[]>(frame);
       } catch {
         this.malformed++;
         return;
       }
-      this.handlers?.onMessage(m);
+      // A frame carries one message, or all of one Ready's messages for this peer.
+      if (Array.isArray(decoded)) for (const m of decoded) this.handlers?.onMessage(m);
+      else this.handlers?.onMessage(decoded);
     });
     call.on('end', () => cb(null, Buffer.alloc(0)));
     call.on('error', () => undefined);
@@ -168,7 +172,9 @@ export class GrpcTransport {
     return this.peers.get(id)?.addr;
   }
 
+  /** Sends one Ready's messages: those for the same peer go out together in one frame (fewer, larger writes). */
   send(msgs: Message[]): void {
+    const byPeer = new Map<MemberId, Message[]>();
     for (const m of msgs) {
       const p = this.peers.get(m.to);
       if (!p) {
@@ -176,7 +182,27 @@ export class GrpcTransport {
         continue;
       }
       if (m.type === 'snap') this.sendSnapshot(m.to, p, m);
-      else this.enqueue(m.to, p, m);
+      else {
+        const batch = byPeer.get(m.to);
+        if (batch) batch.push(m);
+        else byPeer.set(m.to, [m]);
+      }
+    }
+    for (const [id, batch] of byPeer) {
+      const p = this.peers.get(id)!;
+      let frame: Message[] = [];
+      let bytes = 0;
+      for (const m of batch) {
+        const size = m.entries?.reduce((n, e) => n + e.data.byteLength, 0) ?? 0;
+        if (frame.length > 0 && bytes + size > FRAME_BYTES) {
+          this.enqueue(id, p, frame);
+          frame = [];
+          bytes = 0;
+        }
+        frame.push(m);
+        bytes += size;
+      }
+      this.enqueue(id, p, frame);
     }
   }
 
@@ -202,7 +228,7 @@ export class GrpcTransport {
     return s;
   }
 
-  private enqueue(id: MemberId, p: Peer, m: Message): void {
+  private enqueue(id: MemberId, p: Peer, batch: Message[]): void {
     if (p.queued >= QUEUE_LIMIT) {
       // The peer is not keeping up: drop, and let the core back off to probing.
       this.handlers?.onUnreachable(id);
@@ -210,7 +236,7 @@ export class GrpcTransport {
     }
     const s = this.stream(id, p);
     p.queued++;
-    s.write(encode(m), () => {
+    s.write(encode(batch.length === 1 ? batch[0] : batch), () => {
       p.queued = Math.max(0, p.queued - 1);
     });
   }
