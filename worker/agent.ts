@@ -44,6 +44,9 @@ export class Agent {
     this.connect();
   }
 
+  /** Set once the managers refuse this node's certificate because the node was removed (Docker's Swarm error). */
+  removal?: string;
+
   /** The manager this agent's session is with (the leader while connected). */
   get managerAddr(): string | undefined {
     return this.connected ? this.channel?.address : undefined;
@@ -102,6 +105,10 @@ export class Agent {
     this.attempt++;
     const delay = Math.min(5000, 100 * 2 ** Math.min(this.attempt, 6));
     this.log.debug('dispatcher session lost, reconnecting', { why, inMs: delay });
+    if (/was removed from the swarm/.test(why) && !this.removal) {
+      this.removal = why;
+      this.log.warn('the managers refuse this node: it was removed from the swarm', { why });
+    }
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.connect();

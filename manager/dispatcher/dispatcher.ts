@@ -7,6 +7,7 @@ import {
   encode,
   errorMessage,
   NotManager,
+  PermissionDenied,
   type Logger,
   type NodeDescription,
 } from '../../api/index.js';
@@ -124,12 +125,12 @@ export class Dispatcher {
         if (this.sessions.get(nodeId) === call) this.sessions.delete(nodeId);
       });
     } catch (err) {
-      call.destroy(
-        Object.assign(new Error(errorMessage(err)), {
-          code: grpc.status.FAILED_PRECONDITION,
-          details: errorMessage(err),
-        }),
-      );
+      // grpc-js ends a server stream with a status when the call emits it as an error.
+      call.emit('error', {
+        code:
+          err instanceof PermissionDenied ? grpc.status.PERMISSION_DENIED : grpc.status.FAILED_PRECONDITION,
+        details: errorMessage(err),
+      });
     }
   }
 

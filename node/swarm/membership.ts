@@ -180,6 +180,11 @@ export class SwarmMembership {
     const joined = await joinRequest(`${target.host}:${target.port}`, req.JoinToken, {
       availability: req.Availability || undefined,
       timeoutMs: 10_000,
+    }).catch((err: unknown) => {
+      // grpc-js words an unreachable address as "No connection established. Last error: …. Resolution note: …".
+      const last = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/s.exec(errorMessage(err));
+      if (!last) throw err;
+      throw new Unavailable(`could not reach a manager at ${target.host}:${target.port}: ${last[1]!.trim()}`);
     });
     const identity = identityOf(new x509.X509Certificate(joined.credentials.certPem))!;
     saveNodeCredentials(certDir(this.dir), joined.credentials);
@@ -423,9 +428,9 @@ export class SwarmMembership {
     const info: SwarmInfo = {
       NodeID: s.nodeId,
       NodeAddr: s.advertiseAddr.replace(/:\d+$/, ''),
-      LocalNodeState: 'active',
+      LocalNodeState: this.agent?.removal ? 'error' : 'active',
       ControlAvailable: s.role === 'manager',
-      Error: '',
+      Error: this.agent?.removal ?? '',
       // A manager lists the Raft group, as Docker does; a worker the managers it knows.
       RemoteManagers: this.manager
         ? this.manager.raftMembers().map((m) => ({ NodeID: m.id, Addr: m.addr }))

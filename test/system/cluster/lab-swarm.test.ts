@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
 import { dockerOn, eventually } from '../../support/lab-docker.js';
@@ -58,6 +59,20 @@ test('a manager and two workers in network-namespace hosts: join with tokens, no
       /\n Swarm: inactive\n/,
       'a failed join leaves the node outside the swarm',
     );
+    // Garbage and unreachable managers fail with a clear error, in bounded time.
+    const fresh = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'worker']).stdout.trim();
+    const garbage = docker(lab, 'w3', ['swarm', 'join', '--token', fresh, 'not-an-address:::']);
+    t.not(garbage.status, 0);
+    t.regex(garbage.stderr, /invalid remote address/);
+    const nowhere = m1.addr.replace(/\.\d+$/, '.250');
+    const started = Date.now();
+    const unreachable = docker(lab, 'w3', ['swarm', 'join', '--token', fresh, `${nowhere}:2377`]);
+    t.not(unreachable.status, 0);
+    t.log(
+      `join to an unreachable manager failed after ${Date.now() - started} ms: ${unreachable.stderr.trim()}`,
+    );
+    t.regex(unreachable.stderr, /could not reach a manager at [\d.]+:2377: connect EHOSTUNREACH/);
+    t.true(Date.now() - started < 20_000);
     // SIGKILL a worker's daemon: after 3 missed heartbeat periods it is down.
     await lab.stopDaemon('w2', 'SIGKILL');
     const killedAt = Date.now();
@@ -75,6 +90,21 @@ test('a manager and two workers in network-namespace hosts: join with tokens, no
       15_000,
       'w2 ready again',
     );
+    // A removed node's certificate is refused: restarted, it does not come back.
+    await lab.stopDaemon('w2', 'SIGKILL');
+    await eventually(
+      () => /w2 Down/.test(docker(lab, 'm1', ['node', 'ls', '--format', '{{.Hostname}} {{.Status}}']).stdout),
+      10_000,
+      'w2 down again',
+    );
+    const rm = docker(lab, 'm1', ['node', 'rm', 'w2']);
+    t.is(rm.status, 0, rm.stderr);
+    await lab.startDaemon('w2');
+    await new Promise((r) => setTimeout(r, 4000));
+    t.notRegex(docker(lab, 'm1', ['node', 'ls', '--format', '{{.Hostname}}']).stdout, /w2/);
+    t.regex(readFileSync(lab.host('w2').logFile, 'utf8'), /removed from the swarm/);
+    t.is(docker(lab, 'w2', ['info', '--format', '{{.Swarm.LocalNodeState}}']).stdout.trim(), 'error');
+    t.regex(docker(lab, 'w2', ['info', '--format', '{{.Swarm.Error}}']).stdout, /was removed from the swarm/);
   } finally {
     await lab.down();
   }
