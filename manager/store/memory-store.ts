@@ -1,5 +1,5 @@
 // The replicated in-memory store: transactions become Raft proposals and are applied on commit, in log order.
-import { InvalidArgument, encode, decode, pooledRandomBytes, Unavailable } from '../../api/index.js';
+import { Conflict, InvalidArgument, encode, decode, pooledRandomBytes, Unavailable } from '../../api/index.js';
 import { MAX_ACTIONS_PER_TX, MAX_TX_BYTES, type StoreEvent, type Transaction } from './actions.js';
 import { applyTransaction, newTables, type Tables } from './apply.js';
 import { KINDS, type Kind, type StoredObject } from './kinds.js';
@@ -23,6 +23,9 @@ interface Pending {
   resolve: (events: StoreEvent[]) => void;
   reject: (err: unknown) => void;
 }
+
+/** Times `update` rebuilds a transaction that lost a race at commit time before giving up. */
+const MAX_UPDATE_ATTEMPTS = 5;
 
 export class MemoryStore {
   private tables: Tables = newTables();
@@ -67,10 +70,18 @@ export class MemoryStore {
    * Stale versions and name conflicts fail early; a race lost at commit time fails with the same errors.
    */
   async update(fn: (tx: WriteTx) => void): Promise<StoreEvent[]> {
-    const tx = this.newWriteTx();
-    fn(tx);
-    if (tx.actions.length === 0) return [];
-    return this.propose(tx);
+    for (let attempt = 1; ; attempt++) {
+      const tx = this.newWriteTx();
+      fn(tx);
+      if (tx.actions.length === 0) return [];
+      try {
+        return await this.propose(tx);
+      } catch (err) {
+        // Another transaction changed an object between building this one and its commit. `fn` reads the state
+        // afresh, so running it again is safe: a caller's own version check inside `fn` still fails as it should.
+        if (!(err instanceof Conflict) || attempt >= MAX_UPDATE_ATTEMPTS) throw err;
+      }
+    }
   }
 
   newWriteTx(): WriteTx {

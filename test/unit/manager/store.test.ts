@@ -1,6 +1,6 @@
 import test from 'ava';
 import { MemoryStore, batchUpdate, type StoreEvent, type WriteTx } from '../../../manager/store/index.js';
-import { storeCluster } from '../../support/log-proposer.js';
+import { LogProposer, storeCluster } from '../../support/log-proposer.js';
 import { Conflict, NotFound, InvalidArgument, type Service, type Task } from '../../../api/index.js';
 
 function cluster(n = 1) {
@@ -169,4 +169,42 @@ test('oversized transactions are refused; the batch helper splits by the cap', a
   t.is(events.length, 1000);
   t.is(p.log.length - before, 5);
   t.is(store.view((v) => v.find('task', 'service', 's1')).length, 1000);
+});
+
+test('a transaction that loses a race at commit time is rebuilt from the new state; a caller version check still fails', async (t) => {
+  const inner = new LogProposer();
+  let race: (() => Promise<unknown>) | undefined;
+  const racing = {
+    propose: async (data: Uint8Array) => {
+      const r = race;
+      race = undefined;
+      if (r) await r();
+      return inner.propose(data);
+    },
+  };
+  const a = new MemoryStore({ proposer: racing });
+  const b = new MemoryStore({ proposer: inner });
+  inner.replicas.push(a, b);
+  await a.update((tx) => tx.create('service', svc('s1', 'web')));
+  const label = (store: MemoryStore, key: string) =>
+    store.update((tx) => {
+      const s = tx.get('service', 's1')!;
+      s.Spec.Labels = { ...s.Spec.Labels, [key]: '1' };
+      tx.update('service', s);
+    });
+  race = () => label(b, 'b');
+  await label(a, 'a');
+  t.deepEqual(a.view((v) => v.get('service', 's1'))!.Spec.Labels, { b: '1', a: '1' });
+  // As the API does: the client's version is checked inside the transaction, so a lost race is a 409.
+  const seen = a.view((v) => v.get('service', 's1'))!.Version.Index;
+  race = () => label(b, 'b2');
+  await t.throwsAsync(
+    a.update((tx) => {
+      const s = tx.get('service', 's1')!;
+      if (s.Version.Index !== seen) throw new Conflict('update out of sequence');
+      s.Spec.Labels = { late: '1' };
+      tx.update('service', s);
+    }),
+    { instanceOf: Conflict, message: 'update out of sequence' },
+  );
 });
