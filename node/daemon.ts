@@ -9,8 +9,9 @@ import { SwarmMembership } from './swarm/membership.js';
 import { swarmRoutes } from './swarm/routes.js';
 import { controlRoutes } from '../manager/index.js';
 import { join } from 'node:path';
-import { ImageStore } from '../runtime/index.js';
+import { ContainerManager, ExecSessions, ImageStore } from '../runtime/index.js';
 import { imageRoutes } from './http/image-routes.js';
+import { containerRoutes } from './http/container-routes.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -28,6 +29,8 @@ export class Daemon {
   private started = false;
   private readonly swarm: SwarmMembership;
   private readonly images: ImageStore;
+  private readonly containers: ContainerManager;
+  private readonly execs: ExecSessions;
 
   constructor(readonly options: DaemonOptions) {
     this.log = options.log ?? createLogger({ component: 'daemon' });
@@ -35,6 +38,13 @@ export class Daemon {
     this.socketPaths = (options.hosts?.length ? options.hosts : [DEFAULT_HOST]).map(socketPathOf);
     this.swarm = new SwarmMembership(options.dataRoot, this.log);
     this.images = new ImageStore(join(options.dataRoot, 'image'));
+    this.containers = new ContainerManager({
+      dataRoot: options.dataRoot,
+      images: this.images,
+      log: this.log,
+    });
+    this.execs = new ExecSessions(this.containers);
+    this.images.setInUse((id) => this.containers.usesImage(id));
   }
 
   async start(): Promise<void> {
@@ -44,6 +54,7 @@ export class Daemon {
       for (const path of this.socketPaths) await prepareSocket(path);
       await this.swarm.start();
       await this.images.start();
+      await this.containers.start();
       const state = this.systemState();
       for (const path of this.socketPaths) {
         const app = createHttpServer(this.log, [
@@ -54,6 +65,7 @@ export class Daemon {
             () => this.swarm.readBarrier(),
           ),
           imageRoutes(this.images),
+          containerRoutes(this.containers, this.execs),
         ]);
         await app.listen({ path });
         restrictSocket(path);
@@ -75,6 +87,7 @@ export class Daemon {
     await Promise.all(servers.map((s) => s.close()));
     for (const path of this.socketPaths.slice(0, servers.length)) removeSocket(path);
     await this.swarm.stop();
+    await this.containers.stop();
     await this.images.stop();
     this.dataRoot.close();
     this.log.info('daemon stopped');
@@ -85,7 +98,7 @@ export class Daemon {
       dataRoot: this.dataRoot.path,
       swarmHeader: () => this.swarm.header(),
       swarmInfo: () => this.swarm.info(),
-      containerCounts: () => ({ total: 0, running: 0, paused: 0, stopped: 0 }),
+      containerCounts: () => this.containers.counts(),
       imageCount: () => this.images.count(),
       labels: () => [],
     };

@@ -31,3 +31,10 @@ export {
   type LogFilter,
 } from './logs.js';
 export { cgroupDirs, cgroupVersion, removeIdleCgroupParent } from './cgroups.js';
+export { ContainerManager, NotModified, type ContainerManagerOptions, type WaitResult } from './manager.js';
+export { readLogLines, followLog, logFiles } from './log-files.js';
+export type { ContainerRecord, ContainerState, HealthState } from './state-files.js';
+export type { CreateBody, HostConfig } from './create-request.js';
+export { parseSignal } from './create-request.js';
+export type { ExecResult } from './exec.js';
+export { ExecSessions, type ExecConfig, type ExecInstance } from './exec-sessions.js';

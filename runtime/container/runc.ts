@@ -59,6 +59,11 @@ function bin(env: RuncEnv, which: 'runc' | 'conmon'): string {
   return path;
 }
 
+/** Absolute path of the runc binary this environment uses. */
+export function runcBinary(env: RuncEnv): string {
+  return bin(env, 'runc');
+}
+
 async function runc(env: RuncEnv, args: string[]): Promise<string> {
   try {
     return (await execFileP(bin(env, 'runc'), ['--root', env.root, ...args], { maxBuffer: 8 * 1024 * 1024 }))
