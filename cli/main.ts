@@ -9,6 +9,7 @@ import { registerSecretAndConfig } from './commands/secret-config.js';
 import { registerSwarm } from './commands/swarm.js';
 import { registerNode } from './commands/node.js';
 import { registerImage } from './commands/image.js';
+import { registerContainer } from './commands/container.js';
 import { CliError } from './context.js';
 
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerSwarm(program);
   registerNode(program);
   registerImage(program);
+  registerContainer(program);
   return program;
 }
 
