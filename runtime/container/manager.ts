@@ -298,8 +298,9 @@ export class ContainerManager {
         logPath: join(e.dir, 'container.log'),
         exitDir: this.exitDir(e),
         socketDir: join(e.dir, 'sock'),
-        // conmon's own cap (it truncates) backs up our rotation while the daemon is down.
-        logSizeMax: maxSize ? maxSize * maxFile : undefined,
+        // With one file, conmon's own cap does it (it truncates, as Docker's max-file=1). With more, we rotate:
+        // conmon counts bytes since it started, not since a reopen, so its cap would truncate a fresh file.
+        logSizeMax: maxSize && maxFile === 1 ? maxSize : undefined,
       });
       pid = created.pid;
       if (!(await startThroughFifo(this.env, rec.Id, pid))) await runcStart(this.env, rec.Id);
