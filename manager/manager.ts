@@ -85,6 +85,7 @@ export class Manager {
       dir: join(o.dir, 'raft'),
       stateMachine: new StoreStateMachine(() => this.store),
       transport: this.transport,
+      addr: o.advertiseAddr,
       bootstrap: o.bootstrap ? [{ id: o.nodeId, addr: o.advertiseAddr }] : undefined,
       peers: o.peers,
       forceNewCluster: o.forceNewCluster,

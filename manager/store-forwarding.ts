@@ -77,7 +77,11 @@ export class ForwardingProposer implements Proposer {
         FORWARD_TIMEOUT_MS,
       ));
     } catch (err) {
-      if (err instanceof NotLeaderError || /no leader|not the leader/.test(errorMessage(err)))
+      // A leader that cannot be reached (just killed, partitioned) is, for this write, no leader at all.
+      if (
+        err instanceof NotLeaderError ||
+        /no leader|not the leader|No connection established|ECONNREFUSED|EHOSTUNREACH/.test(errorMessage(err))
+      )
         throw noLeader(err);
       throw err;
     }

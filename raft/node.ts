@@ -19,6 +19,7 @@ import {
   type RaftConfig,
   type Ready,
   type Snapshot,
+  type SnapshotMeta,
 } from './types.js';
 
 /** The replicated state machine (the manager's store). */
@@ -37,6 +38,8 @@ export interface RaftNodeOptions {
   transport: GrpcTransport;
   /** Members and addresses of a brand-new cluster (first start only); omit when joining an existing one. */
   bootstrap?: { id: MemberId; addr: string }[];
+  /** This member's own cluster address, recorded in snapshots for the others. */
+  addr?: string;
   /** Known peers' addresses (restarts, joins); conf changes keep the map current afterwards. */
   peers?: { id: MemberId; addr: string }[];
   tickMs?: number;
@@ -131,6 +134,7 @@ export class RaftNode {
       this.applied = snapshot.meta.index;
       this.lastSnapshotIndex = snapshot.meta.index;
     }
+    if (snapshot) this.learnAddresses(snapshot.meta);
     for (const p of this.o.peers ?? []) if (p.id !== this.id) this.o.transport.setPeer(p.id, p.addr);
     const cfg: RaftConfig = {
       id: this.id,
@@ -399,16 +403,28 @@ export class RaftNode {
     await this.snaps.save(s);
     await this.wal.saveSnapshot(s.meta.index, s.meta.term);
     this.o.stateMachine.restore(s.data);
+    this.learnAddresses(s.meta);
     this.applied = s.meta.index;
     this.lastSnapshotIndex = s.meta.index;
+  }
+
+  private learnAddresses(meta: SnapshotMeta): void {
+    for (const [id, addr] of Object.entries(meta.addrs ?? {}))
+      if (id !== this.id && addr) this.o.transport.setPeer(id, addr);
   }
 
   private async takeSnapshot(): Promise<void> {
     const index = this.applied;
     const term = this.core.log.term(index);
     if (term === undefined) return;
+    const conf = this.core.status().conf;
+    const addrs: Record<MemberId, string> = {};
+    for (const id of [...conf.voters, ...conf.learners]) {
+      const addr = id === this.id ? this.o.addr : this.o.transport.peerAddress(id);
+      if (addr) addrs[id] = addr;
+    }
     const snap: Snapshot = {
-      meta: { index, term, conf: this.core.status().conf },
+      meta: { index, term, conf, addrs },
       data: this.o.stateMachine.snapshot(),
     };
     await this.snaps.save(snap);

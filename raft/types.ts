@@ -30,6 +30,11 @@ export interface SnapshotMeta {
   index: number;
   term: number;
   conf: ConfState;
+  /**
+   * Members' cluster addresses when the snapshot was taken: the conf changes that carried them are compacted
+   * away, and a member restarting from (or installing) the snapshot must still reach its peers.
+   */
+  addrs?: Record<MemberId, string>;
 }
 
 export interface Snapshot {

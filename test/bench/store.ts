@@ -175,6 +175,12 @@ async function main(): Promise<void> {
       console.log(
         `failover kill → first successful write over ${TRIALS} trials: p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, max ${times[times.length - 1]!.toFixed(0)} ms`,
       );
+  } catch (err) {
+    for (const h of MANAGERS)
+      console.error(
+        `--- ${h} log (tail)\n${readFileSync(lab.host(h).logFile, 'utf8').split('\n').slice(-25).join('\n')}`,
+      );
+    throw err;
   } finally {
     for (const a of agents.values()) a.destroy();
     if (prof) for (const h of MANAGERS) await lab.stopDaemon(h, 'SIGTERM');

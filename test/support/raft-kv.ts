@@ -53,6 +53,7 @@ export async function startKvNode(o: {
     dir: o.dir,
     stateMachine: sm,
     transport,
+    addr: o.port ? `127.0.0.1:${o.port}` : undefined,
     bootstrap: o.bootstrap,
     peers: o.peers,
     tickMs: o.tickMs ?? 20,

@@ -115,6 +115,37 @@ test('a member far behind catches up through a snapshot; learners join and are p
   }
 });
 
+test('a member restarting from a snapshot finds its peers from it, with no address list given', async (t) => {
+  const c = await cluster(3, 20);
+  try {
+    const l = await c.leader();
+    for (let i = 0; i < 60; i++) await l.put(`p${i}`, `${i}`);
+    const f = c.nodes.find((n) => n !== l)!;
+    const idx = c.nodes.indexOf(f);
+    await waitFor(async () => f.sm.data.size === 60, 5000, 'replication');
+    await f.stop();
+    const again = await startKvNode({
+      id: f.id,
+      dir: join(c.dir.path, f.id),
+      port: c.ports[idx],
+      snapshotEvery: 20,
+    });
+    c.nodes[idx] = again;
+    for (const m of c.members.filter((m) => m.id !== f.id)) t.is(again.transport.peerAddress(m.id), m.addr);
+    await l.put('after', '1');
+    await waitFor(async () => again.sm.data.get('after') === '1', 10_000, 'the restarted member caught up');
+    // It answers too: with the leader stopped, it and the third member elect a new leader.
+    await l.stop();
+    c.nodes.splice(c.nodes.indexOf(l), 1);
+    const l2 = await c.leader();
+    await l2.put('later', '1');
+    await waitFor(async () => again.sm.data.get('later') === '1', 10_000, 'a write under the new leader');
+  } finally {
+    for (const n of c.nodes) await n.stop();
+    c.dir.remove();
+  }
+});
+
 test('bad input on the transport: malformed frames and messages from unknown members are dropped and counted', async (t) => {
   const c = await cluster(3);
   try {
