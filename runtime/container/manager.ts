@@ -14,7 +14,7 @@ import { HealthMonitor, probeArgv } from './health.js';
 import { logSize, rotateLog } from './log-files.js';
 import { removeCreatedVolumes, VolumeDirs } from './mounts.js';
 import { randomName } from './names.js';
-import { rootfsOf, mountRootfs, unmountRootfs } from './rootfs.js';
+import { isMounted, rootfsOf, mountRootfs, unmountRootfs } from './rootfs.js';
 import {
   createUnderConmon,
   exitCode,
@@ -282,13 +282,17 @@ export class ContainerManager {
     if (rec.State.Running) throw new NotModified();
     if (rec.State.Status === 'removing')
       throw new Conflict(`container ${rec.Id} is marked for removal and cannot be started`);
-    const image = await this.o.images.resolve(rec.ImageID).catch(() => undefined);
-    if (image) await mountRootfs(e.dir, image.layerDirs);
-    else if (!existsSync(join(rootfsOf(e.dir), 'bin')) && !existsSync(join(rootfsOf(e.dir), 'etc')))
-      throw new Conflict(`the image ${rec.Config.Image} of container ${rec.Name} is gone`);
+    // Created containers have their root mounted already; a stopped one had it unmounted at exit.
+    if (!isMounted(rootfsOf(e.dir))) {
+      const image = await this.o.images.resolve(rec.ImageID).catch(() => undefined);
+      if (!image) throw new Conflict(`the image ${rec.Config.Image} of container ${rec.Name} is gone`);
+      await mountRootfs(e.dir, image.layerDirs);
+    }
     rmSync(this.exitFile(e), { force: true });
     rmSync(join(e.dir, 'oom'), { force: true });
-    if (await runcState(this.env, rec.Id)) await runcDelete(this.env, rec.Id, true).catch(() => undefined);
+    // A leftover runc container of an earlier run (its state directory; cheaper than spawning `runc state`).
+    if (existsSync(join(this.env.root, rec.Id)))
+      await runcDelete(this.env, rec.Id, true).catch(() => undefined);
     const { maxSize, maxFile } = rec.Log;
     let pid: number;
     try {

@@ -138,6 +138,8 @@ export async function createUnderConmon(
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
     cwd: o.bundle,
+    // The C locale is built into glibc: conmon then reads no locale files at start.
+    env: { ...process.env, LC_ALL: 'C' },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,24 +1,23 @@
-// Start-to-running latency: runc under conmon (our runtime's start path: conmon create, then runc start)
-// against plain `runc run -d` of an identical bundle. Each sample starts from a prepared bundle (overlay root
-// mounted, config.json written) and ends when runc reports the container running; teardown is not timed.
+// Start-to-running latency of one container through our container manager (ContainerManager.startContainer:
+// conmon create, start through runc's exec fifo, state recorded, exit watch armed) against `runc run -d` of the
+// very same bundle. Every sample starts from a created container (overlay root mounted, config.json written, by
+// the manager, untimed) and ends when the container runs; teardown is not timed. Then pull throughput against
+// `skopeo copy` (test/bench/runtime-pull.ts).
 // Run: flock /tmp/tss-heavy.lock npm run bench:runtime   (BENCH_STARTS, BENCH_CONCURRENCY override the sizes)
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { createLogger } from '../../api/index.js';
 import {
-  buildOciSpec,
-  createUnderConmon,
-  mergeEnv,
+  ContainerManager,
+  ImageStore,
   removeIdleCgroupParent,
-  resolveUser,
   runcDelete,
-  runcStart,
   runcState,
   type RuncEnv,
 } from '../../runtime/index.js';
-import { buildBusyboxRootfs, mountOverlayRoot } from '../support/busybox-rootfs.js';
+import { importBusybox } from '../support/busybox-image.js';
 import { tempDir } from '../support/temp.js';
 import { unmountUnder } from '../../deploy/lab/index.js';
 
@@ -27,52 +26,39 @@ const STARTS = Number(process.env.BENCH_STARTS ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 
 const dir = tempDir();
-const image = buildBusyboxRootfs(join(dir.path, 'image'));
-const ours: RuncEnv = { root: join(dir.path, 'runc-ours') };
 const raw: RuncEnv = { root: join(dir.path, 'runc-raw') };
 const runcPath = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
-const user = resolveUser(
-  undefined,
-  readFileSync(join(image, 'etc/passwd'), 'utf8'),
-  readFileSync(join(image, 'etc/group'), 'utf8'),
-);
+const images = new ImageStore(join(dir.path, 'image'));
+await images.start();
+await importBusybox(images);
+const manager = new ContainerManager({ dataRoot: dir.path, images, log: createLogger({ bench: 'runtime' }) });
+await manager.start();
 
-/** A bundle ready to run: overlay root over the busybox image, config.json for `sleep 60` under /tss/<id>. */
-function prepareBundle(): { id: string; bundle: string } {
-  const id = `tss-${randomBytes(4).toString('hex')}`;
-  const bundle = join(dir.path, 'containers', id);
-  mountOverlayRoot(image, bundle);
-  const spec = buildOciSpec({
-    rootfs: join(bundle, 'rootfs'),
-    argv: ['sleep', '60'],
-    env: mergeEnv([], [], id.slice(0, 12)),
-    user,
-    hostname: id.slice(0, 12),
-    network: 'none',
-    cgroupsPath: `/tss/${id}`,
+/** A created (not started) container: its bundle is what both sides start. */
+async function created(): Promise<string> {
+  const { Id } = await manager.create({
+    Image: 'busybox:local',
+    Cmd: ['sleep', '60'],
+    HostConfig: { NetworkMode: 'none' },
   });
-  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-  return { id, bundle };
+  return Id;
 }
 
-async function startOurs(id: string, bundle: string): Promise<void> {
-  await createUnderConmon(ours, {
-    id,
-    bundle,
-    logPath: join(bundle, 'ctr.log'),
-    exitDir: join(bundle, 'exits'),
-    socketDir: join(bundle, 's'),
-  });
-  await runcStart(ours, id);
+async function startOurs(id: string): Promise<void> {
+  await manager.startContainer(id);
 }
 
-async function startRaw(id: string, bundle: string): Promise<void> {
+async function startRaw(id: string): Promise<void> {
   mkdirSync(raw.root, { recursive: true, mode: 0o700 });
   // stdio on /dev/null: the detached container inherits it, and a pipe would tie its life to ours.
-  const child = spawn(runcPath, ['--root', raw.root, 'run', '-d', '--bundle', bundle, id], {
-    cwd: bundle,
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    runcPath,
+    ['--root', raw.root, 'run', '-d', '--bundle', manager.dirOf(id), `raw-${id}`],
+    {
+      cwd: manager.dirOf(id),
+      stdio: 'ignore',
+    },
+  );
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', resolve);
@@ -80,36 +66,53 @@ async function startRaw(id: string, bundle: string): Promise<void> {
   if (code !== 0) throw new Error(`runc run -d ${id} exited ${code}`);
 }
 
-async function teardown(env: RuncEnv, id: string, bundle: string): Promise<void> {
-  await runcDelete(env, id, true).catch(() => undefined);
-  execFileSync('umount', [join(bundle, 'rootfs')]);
-}
-
-/** Latencies (ms) of `count` starts with `concurrency` in flight; every container is checked running. */
-async function measure(
-  env: RuncEnv,
-  start: (id: string, bundle: string) => Promise<void>,
-  count: number,
-  concurrency: number,
-): Promise<{ latencies: number[]; wallMs: number }> {
-  const bundles = Array.from({ length: count }, prepareBundle);
+/** Starts `ids` with `concurrency` in flight; returns each start's latency (ms); every container is checked running. */
+async function startAll(which: 'ours' | 'raw', ids: string[], concurrency: number): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
-  const t0 = performance.now();
   const worker = async () => {
-    while (next < bundles.length) {
-      const { id, bundle } = bundles[next++]!;
+    while (next < ids.length) {
+      const id = ids[next++]!;
       const t = performance.now();
-      await start(id, bundle);
+      await (which === 'ours' ? startOurs(id) : startRaw(id));
       latencies.push(performance.now() - t);
-      const s = await runcState(env, id);
+      const s = which === 'ours' ? await runcState(manager.env, id) : await runcState(raw, `raw-${id}`);
       if (s?.status !== 'running') throw new Error(`${id} is ${s?.status ?? 'missing'}, not running`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const wallMs = performance.now() - t0;
-  for (const { id, bundle } of bundles) await teardown(env, id, bundle);
-  return { latencies, wallMs };
+  return latencies;
+}
+
+async function teardown(which: 'ours' | 'raw', ids: string[]): Promise<void> {
+  for (const id of ids) {
+    if (which === 'raw') await runcDelete(raw, `raw-${id}`, true).catch(() => undefined);
+    await manager.remove(id, { force: true });
+  }
+}
+
+/**
+ * `count` starts per side with `concurrency` in flight, in rounds that alternate sides (raw first in even
+ * rounds, ours first in odd ones), so the load other jobs put on the shared box hits both sides alike.
+ */
+async function measure(count: number, concurrency: number, round: number) {
+  const out = {
+    ours: { latencies: [] as number[], wallMs: 0 },
+    raw: { latencies: [] as number[], wallMs: 0 },
+  };
+  for (let done = 0, r = 0; done < count; done += round, r++) {
+    const n = Math.min(round, count - done);
+    const order: ('ours' | 'raw')[] = r % 2 === 0 ? ['raw', 'ours'] : ['ours', 'raw'];
+    for (const which of order) {
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++) ids.push(await created());
+      const t0 = performance.now();
+      out[which].latencies.push(...(await startAll(which, ids, concurrency)));
+      out[which].wallMs += performance.now() - t0;
+      await teardown(which, ids);
+    }
+  }
+  return out;
 }
 
 function pct(xs: number[], p: number): number {
@@ -120,11 +123,8 @@ function pct(xs: number[], p: number): number {
 async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const concurrency of [1, CONCURRENCY]) {
-    // Interleave a warm-up of each so neither side pays first-run page-cache costs alone.
-    await measure(raw, startRaw, 3, 1);
-    await measure(ours, startOurs, 3, 1);
-    const r = await measure(raw, startRaw, STARTS, concurrency);
-    const o = await measure(ours, startOurs, STARTS, concurrency);
+    await measure(3, 1, 1); // warm-up: neither side pays first-run page-cache costs alone
+    const { raw: r, ours: o } = await measure(STARTS, concurrency, concurrency === 1 ? 1 : 4 * concurrency);
     const ratio = (f: (x: number[]) => number) => (f(o.latencies) / f(r.latencies)).toFixed(2);
     rows.push([
       String(concurrency),
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   }
   console.log(`${STARTS} starts per row (busybox sleep, overlay root, network none, cgroup /tss/<id>)`);
   console.log(
-    'conc | runc p50 ms | runc p95 ms | conmon+runc p50 ms | conmon+runc p95 ms | p50 x | p95 x | runc wall s | ours wall s',
+    'conc | runc run -d p50 ms | p95 ms | manager start p50 ms | p95 ms | p50 x | p95 x | runc wall s | manager wall s',
   );
   for (const r of rows) console.log(r.join(' | '));
 }
@@ -148,7 +148,9 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const env of [ours, raw]) {
+  for (const r of manager.list()) await manager.remove(r.Id, { force: true }).catch(() => undefined);
+  await manager.stop();
+  for (const env of [manager.env, raw]) {
     const list = await execFileP(runcPath, ['--root', env.root, 'list', '-q']).catch(() => ({ stdout: '' }));
     for (const id of list.stdout.split('\n').filter(Boolean))
       await runcDelete(env, id, true).catch(() => undefined);
@@ -156,4 +158,9 @@ try {
   await unmountUnder(dir.path);
   removeIdleCgroupParent();
   dir.remove();
+}
+
+if (process.env.BENCH_SKIP_PULL !== '1') {
+  console.log('\npull throughput (test/bench/runtime-pull.ts):');
+  await import('./runtime-pull.js');
 }
