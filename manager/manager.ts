@@ -19,6 +19,8 @@ import { StoreStateMachine } from './store-state-machine.js';
 import { StoreNodeRegistry } from './node-registry.js';
 import { Dispatcher } from './dispatcher/index.js';
 import { MembershipService, RoleManager } from './membership/index.js';
+import { OrchestratorLoop } from './orchestrator/index.js';
+import { SchedulerLoop } from './scheduling/index.js';
 import { addStoreService, ForwardingProposer, NO_LEADER_MESSAGE } from './store-forwarding.js';
 
 export interface ManagerOptions {
@@ -48,6 +50,8 @@ export class Manager {
   readonly dispatcher: Dispatcher;
   private readonly membership: MembershipService;
   private readonly roles: RoleManager;
+  private readonly orchestrator: OrchestratorLoop;
+  private readonly scheduler: SchedulerLoop;
   private readonly forwarder: ForwardingProposer;
   private readonly server: grpc.Server;
   private readonly transport: GrpcTransport;
@@ -125,12 +129,16 @@ export class Manager {
     );
     this.membership.register(this.server);
     this.roles = new RoleManager(this.raft, this.store, this.log);
+    this.orchestrator = new OrchestratorLoop(this.store, this.log.child({ component: 'orchestrator' }));
+    this.scheduler = new SchedulerLoop(this.store, this.log.child({ component: 'scheduler' }));
     // Leader-only subsystems follow leadership.
     this.raft.onLeaderChange((c) => {
       if (c.isLeader) {
         this.dispatcher.start();
         this.membership.start();
         this.roles.start();
+        this.orchestrator.start();
+        this.scheduler.start();
         void this.markLeader().catch((err: Error) =>
           this.log.warn('could not record leadership', { err: err.message }),
         );
@@ -138,6 +146,8 @@ export class Manager {
         this.dispatcher.stop();
         this.membership.stop();
         this.roles.stop();
+        this.orchestrator.stop();
+        this.scheduler.stop();
       }
     });
   }
@@ -217,6 +227,8 @@ export class Manager {
     this.started = false;
     this.membership.stop();
     this.roles.stop();
+    this.orchestrator.stop();
+    this.scheduler.stop();
     this.dispatcher.stop();
     this.forwarder.close();
     await this.raft.stop();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ContainerManager, ExecSessions, ImageStore } from '../runtime/index.js';
 import { imageRoutes } from './http/image-routes.js';
 import { containerRoutes } from './http/container-routes.js';
+import { RuntimeExecutor } from '../worker/index.js';
 
 export interface DaemonOptions {
   dataRoot: string;
@@ -30,19 +31,25 @@ export class Daemon {
   private readonly swarm: SwarmMembership;
   private readonly images: ImageStore;
   private readonly containers: ContainerManager;
+  private readonly executor: RuntimeExecutor;
   private readonly execs: ExecSessions;
 
   constructor(readonly options: DaemonOptions) {
     this.log = options.log ?? createLogger({ component: 'daemon' });
     this.dataRoot = new DataRoot(options.dataRoot);
     this.socketPaths = (options.hosts?.length ? options.hosts : [DEFAULT_HOST]).map(socketPathOf);
-    this.swarm = new SwarmMembership(options.dataRoot, this.log);
     this.images = new ImageStore(join(options.dataRoot, 'image'));
     this.containers = new ContainerManager({
       dataRoot: options.dataRoot,
       images: this.images,
       log: this.log,
     });
+    this.executor = new RuntimeExecutor({
+      containers: this.containers,
+      images: this.images,
+      log: this.log.child({ component: 'executor' }),
+    });
+    this.swarm = new SwarmMembership(options.dataRoot, this.log, this.executor);
     this.execs = new ExecSessions(this.containers);
     this.images.setInUse((id) => this.containers.usesImage(id));
   }
@@ -52,9 +59,11 @@ export class Daemon {
     this.dataRoot.open();
     try {
       for (const path of this.socketPaths) await prepareSocket(path);
-      await this.swarm.start();
       await this.images.start();
       await this.containers.start();
+      // Tasks' containers that outlived the daemon are adopted before the agent hears its assignments.
+      await this.executor.start();
+      await this.swarm.start();
       const state = this.systemState();
       for (const path of this.socketPaths) {
         const app = createHttpServer(this.log, [
@@ -87,6 +96,7 @@ export class Daemon {
     await Promise.all(servers.map((s) => s.close()));
     for (const path of this.socketPaths.slice(0, servers.length)) removeSocket(path);
     await this.swarm.stop();
+    await this.executor.stop();
     await this.containers.stop();
     await this.images.stop();
     this.dataRoot.close();

@@ -7,9 +7,14 @@ import { callUnary, ClusterChannel, type CertificateStore } from '../pki/index.j
 import {
   HEARTBEAT,
   SESSION,
+  UPDATE_TASK_STATUS,
+  type Assignments,
   type HeartbeatResponse,
   type SessionMessage,
 } from '../manager/dispatcher/index.js';
+import type { Task } from '../api/index.js';
+import type { Executor } from './executor/executor.js';
+import { TaskReports } from './task-reports.js';
 
 export interface AgentOptions {
   managers: () => string[];
@@ -19,6 +24,8 @@ export interface AgentOptions {
   addr: string;
   /** Called with the role the cluster wants for this node, on every session message and heartbeat. */
   onRole?: (role: 'manager' | 'worker') => void;
+  /** Runs the tasks the dispatcher assigns to this node; without one the node takes no tasks. */
+  executor?: Executor;
   log?: Logger;
 }
 
@@ -33,15 +40,32 @@ export class Agent {
   /** The latest session's heartbeat period (ms). */
   period = 5000;
   connected = false;
+  /** The node's assigned tasks as the dispatcher last described them. */
+  private readonly assigned = new Map<string, Task>();
+  private readonly reports: TaskReports;
+  private unsubscribe?: () => void;
 
   constructor(private readonly o: AgentOptions) {
     this.log = o.log ?? createLogger({ component: 'agent' });
+    this.reports = new TaskReports(async (updates) => {
+      if (!this.connected || !this.channel) throw new Error('no dispatcher session');
+      await callUnary(this.channel.client, UPDATE_TASK_STATUS, { updates }, 10_000);
+    });
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unsubscribe = this.o.executor?.onStatus((r) => this.reports.add(r));
     this.connect();
+  }
+
+  private assign(a: Assignments): void {
+    if (!this.o.executor) return;
+    if (a.full) this.assigned.clear();
+    for (const t of a.tasks) this.assigned.set(t.ID, t);
+    for (const id of a.removed) this.assigned.delete(id);
+    this.o.executor.setAssignments([...this.assigned.values()]);
   }
 
   /** Set once the managers refuse this node's certificate because the node was removed (Docker's Swarm error). */
@@ -75,6 +99,8 @@ export class Agent {
       this.connected = true;
       this.period = m.heartbeatPeriodMs;
       this.scheduleHeartbeat();
+      if (m.assignments) this.assign(m.assignments);
+      this.reports.schedule();
       this.o.onRole?.(m.role);
     });
     stream.on('error', (err: Error) => this.reconnectLater(err.message));
@@ -119,6 +145,8 @@ export class Agent {
   stop(): void {
     this.running = false;
     this.connected = false;
+    this.unsubscribe?.();
+    this.reports.stop();
     if (this.heartbeat) clearTimeout(this.heartbeat);
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;

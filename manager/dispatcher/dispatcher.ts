@@ -10,12 +10,16 @@ import {
   PermissionDenied,
   type Logger,
   type NodeDescription,
+  type Task,
 } from '../../api/index.js';
 import { MANAGER_ROLE, WORKER_ROLE, serveUnary, unaryMethod, type Authorizer } from '../../pki/index.js';
-import type { MemoryStore } from '../store/index.js';
+import type { MemoryStore, StoreEvent } from '../store/index.js';
+import { AssignmentTracker, forNode, type Assignments } from './assignments.js';
+import { StatusBatcher, validateUpdates } from './status-updates.js';
 
 export const DISPATCHER_SERVICE = 'tsswarm.Dispatcher';
 export const HEARTBEAT = unaryMethod(DISPATCHER_SERVICE, 'Heartbeat');
+export const UPDATE_TASK_STATUS = unaryMethod(DISPATCHER_SERVICE, 'UpdateTaskStatus');
 export const SESSION: grpc.MethodDefinition<unknown, unknown> = {
   path: `/${DISPATCHER_SERVICE}/Session`,
   requestStream: false,
@@ -38,6 +42,8 @@ export interface SessionMessage {
   heartbeatPeriodMs: number;
   /** The role the cluster wants for the node: the agent acts on promotions and demotions. */
   role: 'manager' | 'worker';
+  /** The node's tasks: the full set in the first message after the header, then changes. */
+  assignments?: Assignments;
 }
 
 export interface HeartbeatResponse {
@@ -47,9 +53,20 @@ export interface HeartbeatResponse {
 
 const MISSED_PERIODS_FOR_DOWN = 3;
 
+interface Session {
+  call: grpc.ServerWritableStream<unknown, unknown>;
+  sessionId: string;
+  tracker: AssignmentTracker;
+}
+
 export class Dispatcher {
   private lastSeen = new Map<string, number>();
-  private sessions = new Map<string, grpc.ServerWritableStream<unknown, unknown>>();
+  private sessions = new Map<string, Session>();
+  private readonly statuses: StatusBatcher;
+  private unwatch?: () => void;
+  /** Tasks changed since the last push, by node (undefined = deleted). */
+  private changed = new Map<string, Map<string, Task | undefined>>();
+  private pushScheduled = false;
   private timer?: NodeJS.Timeout;
   private active = false;
   private readonly log: Logger;
@@ -66,12 +83,19 @@ export class Dispatcher {
     },
   ) {
     this.log = o.log ?? createLogger({ component: 'dispatcher' });
+    this.statuses = new StatusBatcher(store);
   }
 
   register(server: grpc.Server): void {
     server.addService(
-      { Session: SESSION, Heartbeat: HEARTBEAT },
+      { Session: SESSION, Heartbeat: HEARTBEAT, UpdateTaskStatus: UPDATE_TASK_STATUS },
       {
+        UpdateTaskStatus: serveUnary(async (req, call) => {
+          const id = await this.authz.require(call as never, [WORKER_ROLE, MANAGER_ROLE]);
+          this.requireActive();
+          await this.statuses.submit(id.nodeId, validateUpdates(req));
+          return {};
+        }),
         Session: (call: grpc.ServerWritableStream<unknown, unknown>) => void this.session(call),
         Heartbeat: serveUnary(async (_req, call) => {
           const id = await this.authz.require(call as never, [WORKER_ROLE, MANAGER_ROLE]);
@@ -114,15 +138,23 @@ export class Dispatcher {
         tx.update('node', node);
       });
       this.lastSeen.set(nodeId, Date.now());
-      this.sessions.get(nodeId)?.end();
-      this.sessions.set(nodeId, call);
-      call.write({
+      this.sessions.get(nodeId)?.call.end();
+      const session: Session = {
+        call,
         sessionId: `${nodeId}-${Date.now()}`,
+        tracker: new AssignmentTracker(nodeId),
+      };
+      this.sessions.set(nodeId, session);
+      call.write({
+        sessionId: session.sessionId,
         heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
         role: this.desiredRole(nodeId),
+        assignments: this.named(
+          session.tracker.full(this.store.view((tx) => tx.find('task', 'node', nodeId))),
+        ),
       } satisfies SessionMessage);
       call.on('cancelled', () => {
-        if (this.sessions.get(nodeId) === call) this.sessions.delete(nodeId);
+        if (this.sessions.get(nodeId) === session) this.sessions.delete(nodeId);
       });
     } catch (err) {
       // grpc-js ends a server stream with a status when the call emits it as an error.
@@ -134,10 +166,62 @@ export class Dispatcher {
     }
   }
 
+  private named(a: Assignments): Assignments {
+    const ids = new Set(a.tasks.map((t) => t.ServiceID));
+    const names = this.store.view(
+      (tx) => new Map([...ids].map((id) => [id, tx.get('service', id)?.Spec.Name] as const)),
+    );
+    return { ...a, tasks: a.tasks.map((t) => forNode(t, names.get(t.ServiceID))) };
+  }
+
+  /** Collects task changes per node; pushes them once per event-loop turn. */
+  private onStoreEvents(events: StoreEvent[]): void {
+    for (const e of events) {
+      if (e.kind !== 'task') continue;
+      const t = e.obj as Task;
+      const now = e.op === 'delete' ? undefined : t;
+      for (const node of new Set([t.NodeID, (e.old as Task | undefined)?.NodeID])) {
+        if (!node || !this.sessions.has(node)) continue;
+        let m = this.changed.get(node);
+        if (!m) this.changed.set(node, (m = new Map()));
+        m.set(t.ID, now);
+      }
+    }
+    if (this.changed.size === 0 || this.pushScheduled) return;
+    this.pushScheduled = true;
+    setImmediate(() => this.pushChanges());
+  }
+
+  private pushChanges(): void {
+    this.pushScheduled = false;
+    const changed = this.changed;
+    this.changed = new Map();
+    for (const [nodeId, tasks] of changed) {
+      const s = this.sessions.get(nodeId);
+      const changes = s?.tracker.changes(tasks);
+      if (!s || !changes) continue;
+      const assignments = this.named(changes);
+      try {
+        s.call.write({
+          sessionId: s.sessionId,
+          heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
+          role: this.desiredRole(nodeId),
+          assignments,
+        } satisfies SessionMessage);
+      } catch (err) {
+        // The node was removed meanwhile: its session ends.
+        this.log.debug('dropping a session', { node: nodeId, err: errorMessage(err) });
+        s.call.end();
+        this.sessions.delete(nodeId);
+      }
+    }
+  }
+
   /** Leader-only: starts watching heartbeats. Every known node gets a full grace period first. */
   start(): void {
     if (this.active) return;
     this.active = true;
+    this.unwatch = this.store.watch((events) => this.onStoreEvents(events));
     const now = Date.now();
     for (const n of this.store.view((tx) => tx.all('node'))) this.lastSeen.set(n.ID, now);
     this.timer = setInterval(() => void this.markDown(), Math.max(50, this.o.heartbeatPeriodMs() / 2));
@@ -147,7 +231,11 @@ export class Dispatcher {
   stop(): void {
     this.active = false;
     if (this.timer) clearInterval(this.timer);
-    for (const s of this.sessions.values()) s.end();
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.statuses.stop();
+    this.changed.clear();
+    for (const s of this.sessions.values()) s.call.end();
     this.sessions.clear();
     this.lastSeen.clear();
   }

@@ -3,7 +3,10 @@ export {
   DISPATCHER_SERVICE,
   SESSION,
   HEARTBEAT,
+  UPDATE_TASK_STATUS,
   type SessionRequest,
   type SessionMessage,
   type HeartbeatResponse,
 } from './dispatcher.js';
+export { AssignmentTracker, forNode, isAssignedTo, type Assignments } from './assignments.js';
+export { type StatusUpdate } from './status-updates.js';

@@ -6,3 +6,5 @@ export { needsSupervision, restartDecision, type RestartDecision } from './resta
 export { tasksToReap } from './reaper.js';
 export { reconcileGlobal, eligibleForGlobal } from './global.js';
 export { updateStep, isUpToDate, type UpdateStep } from './update.js';
+export { planOrchestration, type OrchestrationPlan } from './plan.js';
+export { OrchestratorLoop } from './loop.js';

@@ -30,7 +30,7 @@ import {
   newJoinToken,
   rootDigest,
 } from '../../pki/index.js';
-import { Agent } from '../../worker/index.js';
+import { Agent, type Executor } from '../../worker/index.js';
 import { defaultAdvertiseHost, parseHostPort } from './addresses.js';
 import { NodeIdentityFiles } from './identity.js';
 import { certDir, clearSwarmState, loadSwarmState, saveSwarmState, type SwarmNodeState } from './state.js';
@@ -71,6 +71,8 @@ export class SwarmMembership {
   constructor(
     dataRoot: string,
     private readonly log: Logger,
+    /** Runs this node's tasks (every node is a worker, managers included). */
+    private readonly executor?: Executor,
   ) {
     this.dir = join(dataRoot, 'swarm');
   }
@@ -108,6 +110,7 @@ export class SwarmMembership {
       clusterId: s.clusterId,
       addr: s.advertiseAddr.replace(/:\d+$/, ''),
       onRole: (role) => this.followRole(role),
+      executor: this.executor,
       log: this.log.child({ component: 'agent' }),
     });
     this.agent.start();

@@ -1,0 +1,164 @@
+// The control plane of services in one process: a manager and two workers (real mTLS, real Raft, real
+// dispatcher sessions on loopback) with fake executors. Orchestrator, scheduler, dispatcher assignments and
+// status reports are the product's; only the containers are simulated.
+import test from 'ava';
+import { join } from 'node:path';
+import { createLogger, type Task } from '../../api/index.js';
+import { controlRoutes } from '../../manager/index.js';
+import { createHttpServer } from '../../node/http/server.js';
+import { SwarmMembership } from '../../node/swarm/membership.js';
+import { FakeExecutor } from '../../worker/index.js';
+import { freePort } from '../support/net.js';
+import { tempDir } from '../support/temp.js';
+
+const quiet = createLogger({}, () => undefined);
+
+async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function cluster(workers: number) {
+  const dir = tempDir();
+  const nodes: { swarm: SwarmMembership; executor: FakeExecutor; id: string }[] = [];
+  const port = await freePort();
+  const managerExec = new FakeExecutor();
+  await managerExec.start();
+  const manager = { swarm: new SwarmMembership(join(dir.path, 'm'), quiet, managerExec), id: '' };
+  manager.id = await manager.swarm.init({
+    ListenAddr: `127.0.0.1:${port}`,
+    AdvertiseAddr: '127.0.0.1',
+    Spec: { Dispatcher: { HeartbeatPeriod: 300e6 } },
+  });
+  nodes.push({ swarm: manager.swarm, executor: managerExec, id: manager.id });
+  const token = manager.swarm.swarm().JoinTokens.Worker;
+  for (let i = 0; i < workers; i++) {
+    const executor = new FakeExecutor();
+    await executor.start();
+    const swarm = new SwarmMembership(join(dir.path, `w${i}`), quiet, executor);
+    await swarm.join({
+      ListenAddr: `127.0.0.1:${await freePort()}`,
+      AdvertiseAddr: '127.0.0.1',
+      RemoteAddrs: [`127.0.0.1:${port}`],
+      JoinToken: token,
+    });
+    nodes.push({ swarm, executor, id: swarm.info().NodeID });
+  }
+  const store = manager.swarm.store();
+  const api = createHttpServer(quiet, [controlRoutes(() => store)]);
+  const tasks = (serviceId: string): Task[] => store.view((tx) => tx.find('task', 'service', serviceId));
+  const running = (serviceId: string) =>
+    tasks(serviceId).filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+  const stop = async () => {
+    for (const n of nodes.reverse()) await n.swarm.stop();
+    dir.remove();
+  };
+  return { nodes, store, api, tasks, running, stop };
+}
+
+test('replicated service: placed across nodes, scaled up and down, failed tasks replaced, a dead node’s tasks moved, removal cleans up', async (t) => {
+  t.timeout(90_000);
+  const c = await cluster(2);
+  try {
+    await until(
+      () => c.store.view((tx) => tx.all('node')).filter((n) => n.Status.State === 'ready').length === 3,
+      10_000,
+      '3 ready nodes',
+    );
+    const create = await c.api.inject({
+      method: 'POST',
+      url: '/services/create',
+      payload: {
+        Name: 'web',
+        TaskTemplate: {
+          ContainerSpec: { Image: 'busybox:local', Args: ['sleep', '300'] },
+          RestartPolicy: { Condition: 'any', Delay: 0 },
+        },
+        Mode: { Replicated: { Replicas: 3 } },
+      },
+    });
+    t.is(create.statusCode, 201, create.body);
+    const id = create.json<{ ID: string }>().ID;
+    const started = Date.now();
+    await until(() => c.running(id).length === 3, 10_000, '3 running tasks').catch((err: unknown) => {
+      t.log(JSON.stringify(c.tasks(id).map((x) => [x.Slot, x.NodeID, x.Status, x.DesiredState])));
+      t.log(JSON.stringify(c.nodes.map((n) => n.executor.tasks())));
+      throw err;
+    });
+    t.log(`3 replicas running ${Date.now() - started} ms after create`);
+    t.deepEqual(
+      c
+        .running(id)
+        .map((x) => x.Slot)
+        .sort(),
+      [1, 2, 3],
+    );
+    t.is(new Set(c.running(id).map((x) => x.NodeID)).size, 3, 'spread over the 3 nodes');
+    const onNodes = () => c.nodes.reduce((n, x) => n + x.executor.running().length, 0);
+    t.is(onNodes(), 3);
+    const scale = async (replicas: number) => {
+      const s = c.store.view((tx) => tx.get('service', id))!;
+      const res = await c.api.inject({
+        method: 'POST',
+        url: `/services/${id}/update?version=${s.Version.Index}`,
+        payload: { ...s.Spec, Mode: { Replicated: { Replicas: replicas } } },
+      });
+      t.is(res.statusCode, 200, res.body);
+    };
+    await scale(7);
+    await until(() => c.running(id).length === 7 && onNodes() === 7, 10_000, '7 running');
+    await scale(2);
+    await until(() => c.running(id).length === 2 && onNodes() === 2, 10_000, 'scaled down to 2');
+
+    // A task that fails is replaced in its slot (restart condition any, no delay).
+    const victim = c.running(id)[0]!;
+    const owner = c.nodes.find((n) => n.id === victim.NodeID)!;
+    t.true(owner.executor.fail(victim.ID, 3));
+    await until(
+      () => c.tasks(id).find((x) => x.ID === victim.ID)?.Status.State === 'failed',
+      5000,
+      'the failure reported',
+    );
+    await until(
+      () =>
+        c.running(id).length === 2 && c.running(id).some((x) => x.Slot === victim.Slot && x.ID !== victim.ID),
+      10_000,
+      'a replacement in the same slot',
+    );
+    const failed = c.tasks(id).find((x) => x.ID === victim.ID)!;
+    t.is(failed.Status.ContainerStatus?.ExitCode, 3);
+    t.is(failed.DesiredState, 'shutdown');
+
+    // A worker dies: its node goes down after 3 missed heartbeats and its tasks move to live nodes.
+    await scale(3);
+    await until(() => c.running(id).length === 3, 10_000, '3 running again');
+    const dead = c.nodes[2]!;
+    await dead.swarm.stop();
+    await until(
+      () => c.store.view((tx) => tx.get('node', dead.id))?.Status.State === 'down',
+      10_000,
+      'the dead worker marked down',
+    );
+    await until(
+      () => c.running(id).filter((x) => x.NodeID !== dead.id).length === 3,
+      10_000,
+      'its tasks rescheduled',
+    );
+    t.false(c.running(id).some((x) => x.NodeID === dead.id));
+
+    // Removing the service stops and deletes every task.
+    t.is((await c.api.inject({ method: 'DELETE', url: `/services/${id}` })).statusCode, 200);
+    await until(() => c.tasks(id).length === 0, 10_000, 'tasks deleted after service rm');
+    t.is(
+      c.nodes.slice(0, 2).reduce((n, x) => n + x.executor.running().length, 0),
+      0,
+    );
+  } finally {
+    await c.stop();
+  }
+});

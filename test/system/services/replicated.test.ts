@@ -1,0 +1,94 @@
+// Services end to end on real containers: the stock docker CLI creates, scales and removes a replicated
+// service on a lab cluster (1 manager + 2 workers); tasks run as runc containers on the nodes.
+import test from 'ava';
+import { Lab } from '../../../deploy/lab/index.js';
+import { cliCommand } from '../../support/daemon-process.js';
+import { importBusyboxIntoDaemon } from '../../support/busybox-image.js';
+import { dockerOn as docker, eventually } from '../../support/lab-docker.js';
+
+const HOSTS = ['m1', 'w1', 'w2'];
+
+function containersOn(lab: Lab, host: string, service: string): number {
+  const out = docker(lab, host, [
+    'ps',
+    '--filter',
+    `label=com.docker.swarm.service.name=${service}`,
+    '--format',
+    '{{.ID}}',
+  ]).stdout.trim();
+  return out ? out.split('\n').length : 0;
+}
+
+test('docker service create --replicas 3 converges on real containers; scale; rm removes the containers', async (t) => {
+  t.timeout(300_000);
+  const lab = await Lab.create({ tsswarm: cliCommand() });
+  try {
+    for (const h of HOSTS) await lab.addHost(h);
+    await Promise.all(HOSTS.map((h) => lab.startDaemon(h)));
+    const m1 = lab.host('m1').addr;
+    t.is(
+      docker(lab, 'm1', ['swarm', 'init', '--advertise-addr', m1, '--dispatcher-heartbeat', '1s']).status,
+      0,
+    );
+    const token = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'worker']).stdout.trim();
+    for (const w of ['w1', 'w2'])
+      t.is(docker(lab, w, ['swarm', 'join', '--token', token, `${m1}:2377`]).status, 0);
+    for (const h of HOSTS) await importBusyboxIntoDaemon(lab.host(h).socket);
+
+    const started = Date.now();
+    const create = docker(lab, 'm1', [
+      'service',
+      'create',
+      '--name',
+      'web',
+      '--replicas',
+      '3',
+      'busybox:local',
+      'sleep',
+      '300',
+    ]);
+    t.is(create.status, 0, create.stderr);
+    t.regex(create.stdout + create.stderr, /Service web converged|verify: Service converged/);
+    t.log(`service create --replicas 3 converged in ${Date.now() - started} ms (CLI included)`);
+    t.regex(docker(lab, 'm1', ['service', 'ls', '--format', '{{.Name}} {{.Replicas}}']).stdout, /web 3\/3/);
+    const ps = docker(lab, 'm1', [
+      'service',
+      'ps',
+      'web',
+      '--format',
+      '{{.Name}} {{.Node}} {{.CurrentState}}',
+    ]);
+    t.is(
+      ps.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => / Running /.test(l)).length,
+      3,
+      ps.stdout,
+    );
+    await eventually(
+      () => HOSTS.reduce((n, h) => n + containersOn(lab, h, 'web'), 0) === 3,
+      20_000,
+      '3 containers across the nodes',
+    );
+
+    const scale = docker(lab, 'm1', ['service', 'scale', 'web=5']);
+    t.is(scale.status, 0, scale.stderr);
+    await eventually(
+      () => HOSTS.reduce((n, h) => n + containersOn(lab, h, 'web'), 0) === 5,
+      30_000,
+      '5 containers after scale',
+    );
+    t.regex(docker(lab, 'm1', ['service', 'ls', '--format', '{{.Name}} {{.Replicas}}']).stdout, /web 5\/5/);
+
+    t.is(docker(lab, 'm1', ['service', 'rm', 'web']).status, 0);
+    await eventually(
+      () => HOSTS.every((h) => containersOn(lab, h, 'web') === 0),
+      40_000,
+      'containers removed after service rm',
+    );
+    t.is(docker(lab, 'm1', ['service', 'ps', '-q', 'web']).status, 1);
+  } finally {
+    await lab.down();
+  }
+});
