@@ -1,5 +1,12 @@
 // The replicated in-memory store: transactions become Raft proposals and are applied on commit, in log order.
-import { Conflict, InvalidArgument, encode, decode, pooledRandomBytes, Unavailable } from '../../api/index.js';
+import {
+  Conflict,
+  InvalidArgument,
+  encode,
+  decode,
+  pooledRandomBytes,
+  Unavailable,
+} from '../../api/index.js';
 import { MAX_ACTIONS_PER_TX, MAX_TX_BYTES, type StoreEvent, type Transaction } from './actions.js';
 import { applyTransaction, newTables, type Tables } from './apply.js';
 import { KINDS, type Kind, type StoredObject } from './kinds.js';
