@@ -25,7 +25,10 @@ function timestamp(v: string | undefined, what: string): number | undefined {
   return t / 1000;
 }
 
-export function containerLogRoutes(containers: ContainerManager) {
+export function containerLogRoutes(
+  containers: ContainerManager,
+  track: (s: { destroy(): void; once(e: 'close', f: () => void): unknown }) => void,
+) {
   return (app: FastifyInstance): void => {
     app.get<{ Params: { id: string } }>('/containers/:id/logs', async (req, reply) => {
       const q = req.query as Query;
@@ -58,6 +61,7 @@ export function containerLogRoutes(containers: ContainerManager) {
 
       reply.hijack();
       const res = reply.raw;
+      track(res);
       res.writeHead(200, {
         'content-type': tty
           ? 'application/vnd.docker.raw-stream'

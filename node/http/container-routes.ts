@@ -37,6 +37,16 @@ async function noContentOr304(reply: FastifyReply, op: () => Promise<void>): Pro
 
 export function containerRoutes(containers: ContainerManager, execs: ExecSessions) {
   return (app: FastifyInstance): void => {
+    // Long-lived responses (wait, logs follow, exec streams) would hold the server open: end them on close.
+    const streams = new Set<{ destroy(): void }>();
+    const track = (s: { destroy(): void; once(e: 'close', f: () => void): unknown }) => {
+      streams.add(s);
+      s.once('close', () => streams.delete(s));
+    };
+    app.addHook('preClose', (done) => {
+      for (const s of streams) s.destroy();
+      done();
+    });
     app.get('/containers/json', async (req) => {
       const q = req.query as Query;
       const filters = parseFilters(q.filters);
@@ -96,6 +106,7 @@ export function containerRoutes(containers: ContainerManager, execs: ExecSession
         throw new InvalidArgument(`invalid condition: "${condition}"`);
       // Headers go out now (as dockerd does), so clients know the wait has begun.
       reply.hijack();
+      track(reply.raw);
       reply.raw.writeHead(200, { 'content-type': 'application/json' });
       reply.raw.flushHeaders();
       try {
@@ -113,7 +124,7 @@ export function containerRoutes(containers: ContainerManager, execs: ExecSession
       return reply.code(204).send();
     });
 
-    containerLogRoutes(containers)(app);
-    execRoutes(execs)(app);
+    containerLogRoutes(containers, track)(app);
+    execRoutes(execs, track)(app);
   };
 }

@@ -12,7 +12,10 @@ function muxFrame(stream: 1 | 2, data: Buffer): Buffer {
   return Buffer.concat([header, data]);
 }
 
-export function execRoutes(execs: ExecSessions) {
+export function execRoutes(
+  execs: ExecSessions,
+  track: (s: { destroy(): void; once(e: 'close', f: () => void): unknown }) => void,
+) {
   return (app: FastifyInstance): void => {
     app.post<{ Params: { id: string } }>('/containers/:id/exec', async (req, reply) => {
       const body = (req.body ?? {}) as ExecConfig;
@@ -32,6 +35,7 @@ export function execRoutes(execs: ExecSessions) {
       }
       reply.hijack();
       const socket = req.raw.socket;
+      track(socket);
       // The docker CLI half-closes its side once the request is sent (no stdin); Node's HTTP server would end
       // the connection on that FIN. The connection is ours now: drop its end handler (the server created the
       // socket half-open capable), so the output still goes out.

@@ -333,6 +333,28 @@ test.serial(
   },
 );
 
+test.serial(
+  'a graceful daemon stop ends pending wait and follow streams and leaves containers running',
+  async (t) => {
+    const id = await runC({ Cmd: ['sh', '-c', 'while true; do echo x; sleep 0.2; done'] });
+    const pid = (await api('GET', `/containers/${id}/json`)).body.State.Pid as number;
+    const pending = [
+      raw(`/containers/${id}/logs?stdout=1&follow=1`).catch(() => Buffer.alloc(0)),
+      api('POST', `/containers/${id}/wait`).catch(() => undefined),
+    ];
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    const code = await d.stop('SIGTERM');
+    t.is(code, 0);
+    t.true(Date.now() - t0 < 10_000, `daemon stopped in ${Date.now() - t0} ms`);
+    await Promise.all(pending);
+    t.true(existsSync(`/proc/${pid}`), 'the container outlived a graceful daemon stop');
+    d = await startDaemon({ dataRoot });
+    t.true((await api('GET', `/containers/${id}/json`)).body.State.Running);
+    t.is((await api('DELETE', `/containers/${id}?force=1`)).status, 204);
+  },
+);
+
 test.after('cleanup: no runc containers, mounts or tss cgroups of this daemon remain', async (t) => {
   const list = await api('GET', '/containers/json?all=1');
   for (const c of list.body as { Id: string }[]) await api('DELETE', `/containers/${c.Id}?force=1`);

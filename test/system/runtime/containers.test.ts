@@ -38,6 +38,17 @@ test('echo hi: output in the logs, exit code 0; non-zero exits reported', async 
   t.is(f.logs(bad), 'oops\n');
 });
 
+test('AutoRemove (--rm): the container is removed once it exits; wait condition=removed sees it', async (t) => {
+  const id = await run({ Cmd: ['true'], HostConfig: { AutoRemove: true } });
+  // Already gone (NotFound) is fine too: the exit may be handled before the wait is registered.
+  const removed = await f.manager
+    .wait(id, 'removed')
+    .catch((err: Error) => ({ StatusCode: /No such container/.test(err.message) ? 0 : -1 }));
+  t.is(removed.StatusCode, 0);
+  await until(() => !f.manager.list().some((r) => r.Id === id), 10_000, 'removal');
+  t.false(existsSync(join(f.manager.containersDir, id)));
+});
+
 test('env, user, working directory and hostname apply inside the container', async (t) => {
   const id = await run({
     Cmd: ['sh', '-c', 'echo "$GREETING $(id -u):$(id -g) $(pwd) $(hostname) $(cat /etc/hostname)"'],
