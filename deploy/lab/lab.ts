@@ -193,12 +193,12 @@ export class Lab {
       ...(this.opts.daemonArgs ?? []),
       ...extraArgs,
     ];
+    // nsenter, not `ip netns exec`: the latter remounts /sys for the namespace, which hides the cgroup
+    // hierarchies under /sys/fs/cgroup that runc needs to start the host's containers.
     const child = spawn(
-      'ip',
+      'nsenter',
       [
-        'netns',
-        'exec',
-        h.netns,
+        `--net=/run/netns/${h.netns}`,
         'unshare',
         '--uts',
         '--',
