@@ -4,6 +4,7 @@
 import { isTerminal, taskStateRank, type Node, type Service, type Task } from '../../api/index.js';
 import { nodeMatches, parseConstraints } from '../../scheduler/index.js';
 import { reconcileGlobal } from './global.js';
+import { reconcileGlobalJob, reconcileReplicatedJob } from './jobs.js';
 import { tasksToReap } from './reaper.js';
 import { reconcileReplicated } from './replicated.js';
 import { needsSupervision, restartDecision } from './restart.js';
@@ -44,7 +45,6 @@ export function planOrchestration(
 
   for (const service of services) {
     const mode = service.Spec.Mode ?? {};
-    if (!mode.Replicated && !mode.Global) continue; // jobs are not orchestrated yet
     let mine = byService.get(service.ID) ?? [];
     const apply = (create: Task[], desired: Task[]) => {
       plan.create.push(...create);
@@ -53,18 +53,21 @@ export function planOrchestration(
       mine = [...mine.map((t) => changed.get(t.ID) ?? t), ...create];
     };
 
-    // Restarts: tasks that stopped while meant to run, and replicated tasks on nodes that went down.
+    // Restarts: tasks that stopped while meant to run, and replicated tasks that must leave their node (it went
+    // down, was drained, or no longer satisfies the placement constraints: swarmkit's constraint enforcer).
+    const constraints = parseConstraints(service.Spec.TaskTemplate.Placement?.Constraints ?? []);
+    const mustMove = (node: Node | undefined) =>
+      !node ||
+      node.Status.State === 'down' ||
+      node.Spec.Availability === 'drain' ||
+      !nodeMatches(constraints, node);
     const slots = groupSlots(mine);
     const restartCreate: Task[] = [];
     const restartDesired: Task[] = [];
     for (const t of mine) {
       if (t.DesiredState !== 'running') continue;
       const node = t.NodeID ? nodeById.get(t.NodeID) : undefined;
-      const nodeDown =
-        !!mode.Replicated &&
-        onNode(t) &&
-        !isTerminal(t.Status.State) &&
-        (!node || node.Status.State === 'down');
+      const nodeDown = !!mode.Replicated && onNode(t) && !isTerminal(t.Status.State) && mustMove(node);
       if (!nodeDown && !needsSupervision(t)) continue;
       const history = slots.get(slotKey(t))?.history ?? [];
       const d = restartDecision(service, t, history, nowMs, nodeDown);
@@ -79,16 +82,17 @@ export function planOrchestration(
     }
     apply(restartCreate, restartDesired);
 
-    // Scale.
+    // Scale (or run the job's next tasks).
+    const matches = (n: Node) => nodeMatches(constraints, n);
     const scaled = mode.Replicated
       ? reconcileReplicated(service, mine, nodeById, now)
-      : reconcileGlobal(
-          service,
-          mine,
-          nodes,
-          (n) => nodeMatches(parseConstraints(service.Spec.TaskTemplate.Placement?.Constraints ?? []), n),
-          now,
-        );
+      : mode.Global
+        ? reconcileGlobal(service, mine, nodes, matches, now)
+        : mode.ReplicatedJob
+          ? reconcileReplicatedJob(service, mine, now)
+          : mode.GlobalJob
+            ? reconcileGlobalJob(service, mine, nodes, matches, now)
+            : { create: [], update: [] };
     apply(scaled.create, scaled.update);
     if (restartCreate.length || scaled.create.length || scaled.update.length) continue;
 

@@ -171,3 +171,54 @@ test('assignments: the full set first, then only new tasks, desired-state change
   t.deepEqual(tracker.changes(new Map([['a', undefined]]))?.removed, ['a']);
   t.is(forNode(a, 'web').Labels?.['com.docker.swarm.service.name'], 'web');
 });
+
+test('tasks leave a drained node and a node that no longer matches the constraints', (t) => {
+  const s = service('s', 3);
+  s.Spec.TaskTemplate.Placement = { Constraints: ['node.labels.zone==a'] };
+  const nodes = [
+    mkNode('n1', { state: 'ready', labels: { zone: 'a' } }),
+    mkNode('n2', { state: 'ready', labels: { zone: 'a' }, availability: 'drain' }),
+    mkNode('n3', { state: 'ready', labels: { zone: 'b' } }),
+  ];
+  const plan = planOrchestration(
+    [s],
+    [task('a', s, 1, 'n1', 'running'), task('b', s, 2, 'n2', 'running'), task('c', s, 3, 'n3', 'running')],
+    nodes,
+    5,
+    NOW,
+  );
+  t.deepEqual(plan.desired.map((x) => x.ID).sort(), ['b', 'c']);
+  t.deepEqual(plan.create.map((x) => x.Slot).sort(), [2, 3]);
+});
+
+test('replicated job: at most MaxConcurrent at once until TotalCompletions succeeded', (t) => {
+  const s = {
+    ...service('j', 0),
+    Spec: {
+      Name: 'j',
+      TaskTemplate: { ...spec, RestartPolicy: { Condition: 'on-failure', Delay: 0 } },
+      Mode: { ReplicatedJob: { MaxConcurrent: 2, TotalCompletions: 5 } },
+    },
+    JobStatus: { JobIteration: { Index: 0 } },
+  } as Service;
+  const first = planOrchestration([s], [], ready, 5, NOW);
+  t.deepEqual(
+    first.create.map((x) => x.Slot),
+    [1, 2],
+  );
+  const done = (id: string, slot: number) => ({
+    ...task(id, s, slot, 'n1', 'complete'),
+    JobIteration: { Index: 0 },
+  });
+  const running = (id: string, slot: number) => ({
+    ...task(id, s, slot, 'n1', 'running'),
+    JobIteration: { Index: 0 },
+  });
+  const next = planOrchestration([s], [done('a', 1), running('b', 2)], ready, 5, NOW);
+  t.deepEqual(
+    next.create.map((x) => x.Slot),
+    [3],
+  );
+  const all = [1, 2, 3, 4, 5].map((i) => done(`t${i}`, i));
+  t.is(planOrchestration([s], all, ready, 5, NOW).create.length, 0, 'complete');
+});
