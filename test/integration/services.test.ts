@@ -7,7 +7,7 @@ import { createLogger, type Task } from '../../api/index.js';
 import { controlRoutes } from '../../manager/index.js';
 import { createHttpServer } from '../../node/http/server.js';
 import { SwarmMembership } from '../../node/swarm/membership.js';
-import { FakeExecutor } from '../../worker/index.js';
+import { FakeExecutor, type FakeExecutorOptions } from '../../worker/index.js';
 import { freePort } from '../support/net.js';
 import { tempDir } from '../support/temp.js';
 
@@ -23,11 +23,11 @@ async function until<T>(fn: () => T | undefined | false, ms: number, what: strin
   }
 }
 
-async function cluster(workers: number) {
+async function cluster(workers: number, fake: FakeExecutorOptions = {}) {
   const dir = tempDir();
   const nodes: { swarm: SwarmMembership; executor: FakeExecutor; id: string }[] = [];
   const port = await freePort();
-  const managerExec = new FakeExecutor();
+  const managerExec = new FakeExecutor(fake);
   await managerExec.start();
   const manager = { swarm: new SwarmMembership(join(dir.path, 'm'), quiet, managerExec), id: '' };
   manager.id = await manager.swarm.init({
@@ -38,7 +38,7 @@ async function cluster(workers: number) {
   nodes.push({ swarm: manager.swarm, executor: managerExec, id: manager.id });
   const token = manager.swarm.swarm().JoinTokens.Worker;
   for (let i = 0; i < workers; i++) {
-    const executor = new FakeExecutor();
+    const executor = new FakeExecutor(fake);
     await executor.start();
     const swarm = new SwarmMembership(join(dir.path, `w${i}`), quiet, executor);
     await swarm.join({
@@ -158,6 +158,66 @@ test('replicated service: placed across nodes, scaled up and down, failed tasks 
       c.nodes.slice(0, 2).reduce((n, x) => n + x.executor.running().length, 0),
       0,
     );
+  } finally {
+    await c.stop();
+  }
+});
+
+test('rolling update: a good image rolls through and completes; a crashing one rolls back automatically', async (t) => {
+  t.timeout(90_000);
+  const c = await cluster(2, {
+    exitAfter: (task) =>
+      task.Spec.ContainerSpec?.Image === 'broken:1' ? { ms: 100, exitCode: 1 } : undefined,
+  });
+  try {
+    const monitor = { Parallelism: 1, Monitor: 400e6, FailureAction: 'rollback', Order: 'stop-first' };
+    const create = await c.api.inject({
+      method: 'POST',
+      url: '/services/create',
+      payload: {
+        Name: 'web',
+        TaskTemplate: {
+          ContainerSpec: { Image: 'busybox:local', Args: ['sleep', '300'] },
+          RestartPolicy: { Condition: 'any', Delay: 0 },
+        },
+        Mode: { Replicated: { Replicas: 3 } },
+        UpdateConfig: monitor,
+        RollbackConfig: { ...monitor, FailureAction: 'pause' },
+      },
+    });
+    t.is(create.statusCode, 201, create.body);
+    const id = create.json<{ ID: string }>().ID;
+    await until(() => c.running(id).length === 3, 10_000, '3 running tasks');
+    const service = () => c.store.view((tx) => tx.get('service', id))!;
+    const update = async (image: string) => {
+      const s = service();
+      const spec = structuredClone(s.Spec);
+      spec.TaskTemplate.ContainerSpec!.Image = image;
+      const res = await c.api.inject({
+        method: 'POST',
+        url: `/services/${id}/update?version=${s.Version.Index}`,
+        payload: spec,
+      });
+      t.is(res.statusCode, 200, res.body);
+    };
+    const images = () => c.running(id).map((x) => x.Spec.ContainerSpec?.Image);
+
+    await update('busybox:v2');
+    await until(() => service().UpdateStatus?.State === 'completed', 20_000, 'update completed');
+    t.deepEqual(images(), ['busybox:v2', 'busybox:v2', 'busybox:v2']);
+
+    await update('broken:1');
+    await until(
+      () => service().UpdateStatus?.State === 'rollback_completed',
+      30_000,
+      'automatic rollback',
+    ).catch((err: unknown) => {
+      t.log(JSON.stringify(service().UpdateStatus));
+      throw err;
+    });
+    t.is(service().Spec.TaskTemplate.ContainerSpec?.Image, 'busybox:v2');
+    await until(() => c.running(id).length === 3, 10_000, '3 running after the rollback');
+    t.deepEqual(images(), ['busybox:v2', 'busybox:v2', 'busybox:v2']);
   } finally {
     await c.stop();
   }
