@@ -92,7 +92,6 @@ export class RuntimeExecutor implements Executor {
         Message: state === 'starting' ? MESSAGES.starting : MESSAGES.running,
         ContainerStatus: { ContainerID: rec.Id, PID: rec.State.Pid },
       };
-      adopted.reported = status;
       this.log.info('re-adopted the container of a task', { task: taskId, container: rec.Id, state });
       this.emit({ taskId, status: structuredClone(status) });
     }

@@ -30,10 +30,9 @@ export interface ControllerDeps {
   now: () => Date;
 }
 
-/** A container found for the task when the executor started (daemon restart), and what was reported of it then. */
+/** A container found for the task when the executor started (daemon restart). */
 export interface Adopted {
   containerId: string;
-  reported?: TaskStatus;
 }
 
 /** Finds the container labelled with this task's ID. */
@@ -69,10 +68,12 @@ export class TaskController {
   ) {
     this.task = task;
     this.log = d.log.child({ task: task.ID });
+    // Starts from the managers' view: what an adopted container got to beyond it is reported again (reports made
+    // at start() may have had no listener yet).
     this.status = structuredClone(task.Status);
-    if (adopted?.reported && canMoveTo(this.status.State, adopted.reported.State))
-      this.status = structuredClone(adopted.reported);
-    this.loop = this.run(adopted?.containerId);
+    this.loop = this.run(adopted?.containerId).catch((err: unknown) =>
+      this.log.error('task controller stopped on an error', { err: errorMessage(err) }),
+    );
   }
 
   get id(): string {

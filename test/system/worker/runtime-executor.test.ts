@@ -254,12 +254,17 @@ test('a restarted executor (new container manager on the same data root) re-adop
   t.is(again.length, 2, 'reported RUNNING again on start');
   t.is(again[1]!.ContainerStatus?.ContainerID, before.Id);
 
-  // The managers still say RUNNING; nothing is created or started again.
-  n.executor.setAssignments([{ ...tk, Status: { ...again[0]!, Timestamp: new Date().toISOString() } }]);
+  // The managers' view lags behind (their last word was STARTING): RUNNING is reported again for them, and
+  // nothing is created or started again.
+  n.executor.setAssignments([
+    { ...tk, Status: { Timestamp: new Date().toISOString(), State: 'starting', Message: 'starting' } },
+  ]);
+  await until(() => reportsOf(n, tk.ID).length === 7, 5000, 'RUNNING reported for the assignment');
+  t.like(reportsOf(n, tk.ID)[6], { State: 'running', ContainerStatus: { ContainerID: before.Id } });
   await new Promise((r) => setTimeout(r, 300));
   t.is(n.containers.list().length, 1);
   t.is(containerOf(n, tk.ID)!.Id, before.Id);
-  t.is(reportsOf(n, tk.ID).length, 6);
+  t.is(reportsOf(n, tk.ID).length, 7);
 
   await runcKill(n.containers.env, before.Id, 'SIGKILL');
   const failed = await reached(n, tk.ID, 'failed');
