@@ -18,7 +18,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** False when there is no exec fifo (not a runc we know): use `runc start` then. */
+/**
+ * The blocking open and read run on libuv's thread pool and return as soon as init opens and writes: no
+ * polling. If init died before it opened its end, a non-blocking writer of our own (open, close) releases the
+ * blocked open with EOF, so no pool thread stays stuck.
+ */
 export async function startThroughFifo(
   env: RuncEnv,
   id: string,
@@ -27,25 +31,32 @@ export async function startThroughFifo(
 ): Promise<boolean> {
   const fifo = join(env.root, id, 'exec.fifo');
   if (!existsSync(fifo)) return false;
-  // Non-blocking, so neither side waits for the other to open and no libuv thread is held.
-  const fh = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const buf = Buffer.alloc(16);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      let n = 0;
-      try {
-        n = (await fh.read(buf, 0, buf.length, null)).bytesRead;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      }
-      if (n > 0) break;
-      if (!alive(initPid)) throw new Internal(`container ${id} died before it started`);
-      if (Date.now() > deadline) throw new Internal(`container ${id} did not start within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 1));
+  let settled = false;
+  const read = (async () => {
+    const fh = await open(fifo, constants.O_RDONLY);
+    try {
+      const { bytesRead } = await fh.read(Buffer.alloc(16), 0, 16, null);
+      return bytesRead;
+    } finally {
+      await fh.close();
     }
+  })();
+  const deadline = Date.now() + timeoutMs;
+  const guard = setInterval(async () => {
+    if (settled || (alive(initPid) && Date.now() < deadline)) return;
+    try {
+      const w = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      await w.close();
+    } catch {
+      // our reader is not in open() yet or already done
+    }
+  }, 50);
+  try {
+    const n = await read;
+    if (n <= 0) throw new Internal(`container ${id} died before it started`);
   } finally {
-    await fh.close();
+    settled = true;
+    clearInterval(guard);
   }
   await unlink(fifo);
   return true;

@@ -1,7 +1,7 @@
 // runc under conmon: one conmon per container holds its stdio, writes its log and exit code, and outlives us.
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Internal, NotFound } from '../../api/index.js';
@@ -146,18 +146,36 @@ export async function createUnderConmon(
   child.unref();
   const deadline = Date.now() + timeoutMs;
   const pidFile = join(o.bundle, 'pid');
-  for (;;) {
-    // runc writes the pid file (tmp + rename) once the container is created: a stat is far cheaper than
-    // polling `runc state`, which spawns a process each time.
-    if (existsSync(pidFile)) {
-      const pid = Number((await readFile(pidFile, 'utf8')).trim());
-      if (pid > 0) return { id: o.id, pid, status: 'created', bundle: o.bundle };
+  // runc writes the pid file (tmp + rename) once the container is created. Wake on the bundle directory's
+  // inotify events (no busy polling when many containers start at once); a slow poll is the safety net.
+  let wake: () => void = () => undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(o.bundle, () => wake());
+    watcher.on('error', () => undefined);
+  } catch {
+    // no inotify: the poll below does it
+  }
+  try {
+    for (;;) {
+      if (existsSync(pidFile)) {
+        const pid = Number((await readFile(pidFile, 'utf8')).trim());
+        if (pid > 0) return { id: o.id, pid, status: 'created', bundle: o.bundle };
+      }
+      if (existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
+        const why = (await runtimeError(o.bundle)) ?? stderr.trim().split('\n').pop();
+        throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
+      }
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, watcher ? 20 : 2);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
     }
-    if (existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
-      const why = (await runtimeError(o.bundle)) ?? stderr.trim().split('\n').pop();
-      throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 2));
+  } finally {
+    watcher?.close();
   }
 }
 

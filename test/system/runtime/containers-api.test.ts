@@ -50,15 +50,17 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   return { status: res.statusCode ?? 0, body: parsed };
 }
 
-function raw(path: string): Promise<Buffer> {
+/** GET (or POST) of a streamed body; resolves with what came when the response ends or the connection goes. */
+function raw(path: string, method = 'GET'): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    http
-      .get({ socketPath: d.socket, path: `/v1.50${path}` }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-      })
-      .on('error', reject);
+    const chunks: Buffer[] = [];
+    const req = http.request({ socketPath: d.socket, method, path: `/v1.50${path}` }, (res) => {
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', () => undefined);
+      res.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    req.on('error', (err) => (chunks.length ? resolve(Buffer.concat(chunks)) : reject(err)));
+    req.end();
   });
 }
 
@@ -340,7 +342,7 @@ test.serial(
     const pid = (await api('GET', `/containers/${id}/json`)).body.State.Pid as number;
     const pending = [
       raw(`/containers/${id}/logs?stdout=1&follow=1`).catch(() => Buffer.alloc(0)),
-      api('POST', `/containers/${id}/wait`).catch(() => undefined),
+      raw(`/containers/${id}/wait`, 'POST').catch(() => Buffer.alloc(0)),
     ];
     await new Promise((r) => setTimeout(r, 500));
     const t0 = Date.now();

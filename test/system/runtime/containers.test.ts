@@ -290,7 +290,7 @@ test('log rotation: max-size and max-file are honoured; the newest lines are kep
   );
 });
 
-test('bad input is refused with precise messages and leaves nothing on disk', async (t) => {
+test.serial('bad input is refused with precise messages and leaves nothing on disk', async (t) => {
   const vol = uniqueName();
   const bad = async (body: object, msg: RegExp, name?: string) => {
     const err = await t.throwsAsync(
@@ -345,7 +345,9 @@ test('bad input is refused with precise messages and leaves nothing on disk', as
   });
   await t.throwsAsync(f.manager.kill(running, 'SIGNOPE'), { message: 'Invalid signal: SIGNOPE' });
   await f.manager.remove(running, { force: true });
-  await t.throwsAsync(f.manager.kill(made[0]!), { message: /is not running/ });
+  const exited = await run({ Cmd: ['true'] });
+  await wait(exited);
+  await t.throwsAsync(f.manager.kill(exited), { message: /is not running/ });
 });
 
 test.after('nothing is left behind: no runc containers, mounts or cgroups once removed', async (t) => {
