@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import { Lab } from './lab/index.js';
+import { busyboxRootfsTar } from './busybox-rootfs.js';
 
 const cliPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'tss-demo-'));
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
   }
 }
 
-/** A swarm of three network-namespace hosts: one manager, two workers joined with a token. */
+/** A swarm of three network-namespace hosts (one manager, two workers joined with a token) running a service. */
 async function clusterDemo(): Promise<void> {
   const tsswarm = [process.execPath, cliPath];
   const lab = await Lab.create({ tsswarm });
@@ -97,6 +98,34 @@ async function clusterDemo(): Promise<void> {
       ).stdout;
     }
     on('manager1', ['node', 'ls']);
+
+    step("busybox:local on every node, imported from Debian's busybox-static (no registry needed)");
+    const tar = busyboxRootfsTar(mkdtempSync(join(tmpdir(), 'tss-demo-image-')));
+    for (const h of ['manager1', 'worker1', 'worker2']) on(h, ['image', 'import', tar, 'busybox:local']);
+
+    step('a replicated service on real containers (runc under conmon on each node)');
+    on('manager1', [
+      'service',
+      'create',
+      '--name',
+      'web',
+      '--replicas',
+      '3',
+      'busybox:local',
+      'httpd',
+      '-f',
+      '-p',
+      '80',
+    ]);
+    on('manager1', ['service', 'ps', 'web']);
+    step('scale to 6');
+    on('manager1', ['service', 'scale', 'web=6']);
+    on('manager1', ['service', 'ls']);
+    step('a rolling update (new environment, one task at a time)');
+    on('manager1', ['service', 'update', '--env-add', 'VERSION=2', 'web']);
+    on('manager1', ['service', 'ps', 'web']);
+    on('manager1', ['service', 'rm', 'web']);
+    rmSync(dirname(tar), { recursive: true, force: true });
   } finally {
     step('removing the lab');
     await lab.down();

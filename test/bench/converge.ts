@@ -105,7 +105,17 @@ async function main(): Promise<void> {
         },
         300_000,
         `${n} running`,
-      );
+      ).catch(async (err: unknown) => {
+        const by = new Map<string, number>();
+        let sample = '';
+        for (const t of await tasksOf(lab, id)) {
+          const k = `${t.Status.State}/${t.DesiredState}`;
+          by.set(k, (by.get(k) ?? 0) + 1);
+          if (t.Status.Err) sample = t.Status.Err;
+        }
+        console.error('task states:', JSON.stringify([...by]), 'last error:', sample);
+        throw err;
+      });
       const ms = performance.now() - t0;
       console.log(`  ${String(n).padStart(4)} replicas: ${(ms / 1000).toFixed(2)} s`);
       if (n === 50) fifty = id;

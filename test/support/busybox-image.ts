@@ -1,11 +1,9 @@
 // busybox:local for image tests: a rootfs tar built once per test process from Debian's busybox-static,
 // imported into a store (in process) or a daemon (over the Engine API, like `docker import`).
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
 import type { ImageStore } from '../../runtime/image/index.js';
-import { buildBusyboxRootfs } from './busybox-rootfs.js';
+import { busyboxRootfsTar } from '../../deploy/busybox-rootfs.js';
 import { tempDir, type TempDir } from './temp.js';
 
 let cache: { dir: TempDir; tar: string } | undefined;
@@ -15,11 +13,7 @@ export function busyboxTar(): string {
   if (cache && existsSync(cache.tar)) return cache.tar;
   const dir = tempDir();
   process.once('exit', () => dir.remove());
-  const rootfs = join(dir.path, 'rootfs');
-  mkdirSync(rootfs);
-  buildBusyboxRootfs(rootfs);
-  const tar = join(dir.path, 'busybox.tar');
-  execFileSync('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', rootfs, '-cf', tar, '.']);
+  const tar = busyboxRootfsTar(dir.path);
   cache = { dir, tar };
   return tar;
 }
