@@ -1,7 +1,7 @@
 // runc under conmon: one conmon per container holds its stdio, writes its log and exit code, and outlives us.
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { existsSync, mkdirSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Internal, NotFound } from '../../api/index.js';
@@ -134,6 +134,7 @@ export async function createUnderConmon(
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
   ];
   rmSync(join(o.bundle, 'pid'), { force: true }); // a stale one from an earlier run of this bundle
+  rmSync(join(o.bundle, 'runc.log'), { force: true }); // and the errors of an earlier failed create
   const child = spawn(bin(env, 'conmon'), args, {
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
@@ -162,7 +163,11 @@ export async function createUnderConmon(
         const pid = Number((await readFile(pidFile, 'utf8')).trim());
         if (pid > 0) return { id: o.id, pid, status: 'created', bundle: o.bundle };
       }
-      if (existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
+      // runc logs nothing on success: an error line there means the create failed (conmon may not write an
+      // exit file for a container that never started).
+      const runcFailed =
+        logSize(join(o.bundle, 'runc.log')) > 0 && (await runtimeError(o.bundle)) !== undefined;
+      if (runcFailed || existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
         const why = (await runtimeError(o.bundle)) ?? stderr.trim().split('\n').pop();
         throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
       }
@@ -176,6 +181,14 @@ export async function createUnderConmon(
     }
   } finally {
     watcher?.close();
+  }
+}
+
+function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -261,6 +261,13 @@ test.serial('bad input: Docker-style 4xx messages, and a failed create leaves no
   await expect('POST', `/containers/${name}/wait?condition=whenever`, undefined, 400, /invalid condition/);
   await expect('POST', `/containers/${name}/exec`, { Cmd: [] }, 400, /No exec command specified/);
   t.is((await api('DELETE', `/containers/${name}?force=1`)).status, 204);
+  const noExe = await api('POST', '/containers/create', {
+    Image: 'busybox:local',
+    Cmd: ['tss-no-such-binary'],
+  });
+  await expect('POST', `/containers/${noExe.body.Id}/start`, undefined, 400, /executable file not found/);
+  t.is((await api('GET', `/containers/${noExe.body.Id}/json`)).body.State.ExitCode, 127);
+  t.is((await api('DELETE', `/containers/${noExe.body.Id}`)).status, 204);
   const stopped = await runC({ Cmd: ['true'] });
   await waitExit(stopped);
   await expect('POST', `/containers/${stopped}/kill`, undefined, 409, /is not running/);
