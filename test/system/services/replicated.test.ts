@@ -19,7 +19,7 @@ function containersOn(lab: Lab, host: string, service: string): number {
   return out ? out.split('\n').length : 0;
 }
 
-test('docker service create --replicas 3 converges on real containers; scale; rm removes the containers', async (t) => {
+test('docker service create --replicas 3 converges on real containers; scale, update, rollback; rm removes the containers', async (t) => {
   t.timeout(300_000);
   const lab = await Lab.create({ tsswarm: cliCommand() });
   try {
@@ -80,6 +80,47 @@ test('docker service create --replicas 3 converges on real containers; scale; rm
       '5 containers after scale',
     );
     t.regex(docker(lab, 'm1', ['service', 'ls', '--format', '{{.Name}} {{.Replicas}}']).stdout, /web 5\/5/);
+
+    // A rolling update (all at once, short monitor) and a rollback, both followed to convergence by the CLI.
+    const update = docker(lab, 'm1', [
+      'service',
+      'update',
+      '--env-add',
+      'VERSION=2',
+      '--update-parallelism',
+      '0',
+      '--update-monitor',
+      '1s',
+      '--rollback-parallelism',
+      '0',
+      '--rollback-monitor',
+      '1s',
+      'web',
+    ]);
+    t.is(update.status, 0, update.stderr);
+    t.regex(update.stdout + update.stderr, /verify: Service \S+ converged/);
+    const env = () =>
+      docker(lab, 'm1', [
+        'service',
+        'inspect',
+        'web',
+        '--format',
+        '{{json .Spec.TaskTemplate.ContainerSpec.Env}}',
+      ]).stdout.trim();
+    t.is(env(), '["VERSION=2"]');
+    t.is(
+      docker(lab, 'm1', ['service', 'inspect', 'web', '--format', '{{.UpdateStatus.State}}']).stdout.trim(),
+      'completed',
+    );
+    const rollback = docker(lab, 'm1', ['service', 'rollback', 'web']);
+    t.is(rollback.status, 0, rollback.stderr);
+    t.regex(rollback.stdout + rollback.stderr, /rollback: rollback completed|Service \S+ converged/);
+    t.is(env(), 'null');
+    await eventually(
+      () => HOSTS.reduce((n, h) => n + containersOn(lab, h, 'web'), 0) === 5,
+      30_000,
+      '5 containers after the rollback',
+    );
 
     t.is(docker(lab, 'm1', ['service', 'rm', 'web']).status, 0);
     await eventually(
