@@ -86,11 +86,14 @@ export class TaskController {
 
   /** The task as the managers sent it again; a new desired state interrupts the current wait. */
   update(task: Task): void {
-    const desiredChanged = task.DesiredState !== this.task.DesiredState;
+    let changed = task.DesiredState !== this.task.DesiredState;
     this.task = task;
     // The managers' view never moves a task back, but it may know a later state (e.g. ORPHANED).
-    if (canMoveTo(this.status.State, task.Status.State)) this.status = structuredClone(task.Status);
-    if (desiredChanged) this.poke();
+    if (canMoveTo(this.status.State, task.Status.State)) {
+      this.status = structuredClone(task.Status);
+      changed = true;
+    }
+    if (changed) this.poke();
   }
 
   private poke(): void {
@@ -111,7 +114,11 @@ export class TaskController {
     await this.close();
     const id = this.containerId ?? containerOfTask(this.d.containers, this.task.ID);
     if (!id) return;
-    await stopQuietly(this.d.containers, id, stopGraceSeconds(this.task));
+    await stopQuietly(this.d.containers, id, stopGraceSeconds(this.task)).catch((err: unknown) =>
+      this.log.warn('stopping the container of a removed task failed: killing it', {
+        err: errorMessage(err),
+      }),
+    );
     await this.d.containers.remove(id, { force: true }).catch((err: unknown) => {
       if (!(err instanceof NotFound)) throw err;
     });

@@ -352,3 +352,16 @@ test.serial('twenty tasks at once all reach RUNNING; leaving the set removes eve
   await until(() => n.containers.list().length === 0, 30_000, 'every container removed');
   t.pass();
 });
+
+test('a task the managers gave up on (ORPHANED) keeps no running container; nothing more is reported', async (t) => {
+  const n = await node(t);
+  const tk = task({ command: ['sleep', '300'], graceNs: 0.2 * SECOND });
+  n.executor.setAssignments([tk]);
+  await reached(n, tk.ID, 'running');
+  const before = reportsOf(n, tk.ID).length;
+  n.executor.setAssignments([
+    { ...tk, Status: { Timestamp: new Date().toISOString(), State: 'orphaned', Message: 'node down' } },
+  ]);
+  await until(() => !containerOf(n, tk.ID)!.State.Running, 10_000, 'container stopped');
+  t.is(reportsOf(n, tk.ID).length, before);
+});
