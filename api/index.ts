@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './codec.js';
 export * from './duration.js';
 export * from './id.js';
+export * from './limiter.js';
 export * from './reference.js';
 export * from './service-spec.js';
 export * from './service-defaults.js';

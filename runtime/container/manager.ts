@@ -2,9 +2,17 @@
 // under <data-root>/containers/<id>/, re-adoption of containers conmon kept running while the daemon was down,
 // health checks and Docker-style log rotation.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { Conflict, InvalidArgument, NotFound, parseReference, type Logger } from '../../api/index.js';
+import {
+  Conflict,
+  InvalidArgument,
+  Limiter,
+  NotFound,
+  parseReference,
+  type Logger,
+} from '../../api/index.js';
 import type { ImageResolver } from '../image/types.js';
 import { prepareBundle, userOf } from './bundle.js';
 import { checkCreateBody, checkName, parseSignal, type CreateBody } from './create-request.js';
@@ -60,10 +68,28 @@ interface Entry {
 /** Raised by start/stop when the container already is in the asked state (HTTP 304, as Docker). */
 export class NotModified extends Error {}
 
+/** Whether the conmon that monitors the container in `bundle` still runs (its pid file, then /proc). */
+function conmonAlive(bundle: string): boolean {
+  try {
+    const pid = Number(readFileSync(join(bundle, 'conmon.pid'), 'utf8').trim());
+    if (!(pid > 0)) return true;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (
+      (err as NodeJS.ErrnoException).code === 'EPERM' || (err as NodeJS.ErrnoException).code === 'ENOENT'
+    );
+  }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** runc creates and starts in flight at once: beyond a few per core they only slow each other past runc's deadline. */
+const CONCURRENT_STARTS = 2 * Math.max(1, availableParallelism());
 
 export class ContainerManager {
   readonly env: RuncEnv;
+  private readonly starts = new Limiter(CONCURRENT_STARTS);
   readonly containersDir: string;
   private readonly volumes: VolumeDirs;
   private readonly entries = new Map<string, Entry>();
@@ -296,18 +322,20 @@ export class ContainerManager {
     const { maxSize, maxFile } = rec.Log;
     let pid: number;
     try {
-      const created = await createUnderConmon(this.env, {
-        id: rec.Id,
-        bundle: e.dir,
-        logPath: join(e.dir, 'container.log'),
-        exitDir: this.exitDir(e),
-        socketDir: join(e.dir, 'sock'),
-        // With one file, conmon's own cap does it (it truncates, as Docker's max-file=1). With more, we rotate:
-        // conmon counts bytes since it started, not since a reopen, so its cap would truncate a fresh file.
-        logSizeMax: maxSize && maxFile === 1 ? maxSize : undefined,
+      pid = await this.starts.run(async () => {
+        const created = await createUnderConmon(this.env, {
+          id: rec.Id,
+          bundle: e.dir,
+          logPath: join(e.dir, 'container.log'),
+          exitDir: this.exitDir(e),
+          socketDir: join(e.dir, 'sock'),
+          // With one file, conmon's own cap does it (it truncates, as Docker's max-file=1). With more, we rotate:
+          // conmon counts bytes since it started, not since a reopen, so its cap would truncate a fresh file.
+          logSizeMax: maxSize && maxFile === 1 ? maxSize : undefined,
+        });
+        if (!(await startThroughFifo(this.env, rec.Id, created.pid))) await runcStart(this.env, rec.Id);
+        return created.pid;
       });
-      pid = created.pid;
-      if (!(await startThroughFifo(this.env, rec.Id, pid))) await runcStart(this.env, rec.Id);
     } catch (err) {
       await runcDelete(this.env, rec.Id, true).catch(() => undefined);
       const msg = (err as Error).message;
@@ -351,7 +379,18 @@ export class ContainerManager {
     } catch {
       // inotify unavailable: the poll below still sees the exit.
     }
-    e.poll = setInterval(check, 1000);
+    // conmon writes the exit file; if conmon itself was killed, the container's end is seen through runc.
+    const orphanCheck = async () => {
+      if (!e.rec.State.Running || existsSync(this.exitFile(e)) || conmonAlive(e.dir)) return;
+      const s = await runcState(this.env, e.rec.Id).catch(() => undefined);
+      if (s?.status === 'running' || s?.status === 'paused' || !e.rec.State.Running) return;
+      this.o.log.warn('conmon is gone and the container stopped: exit code unknown', { container: e.rec.Id });
+      await this.handleExit(e);
+    };
+    e.poll = setInterval(() => {
+      check();
+      void orphanCheck();
+    }, 1000);
     e.poll.unref();
     check();
   }
