@@ -4,7 +4,7 @@
 import test from 'ava';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirs } from '../../../runtime/index.js';
+import { cgroupDirs, runcKill } from '../../../runtime/index.js';
 import { uniqueName } from '../../support/temp.js';
 import { managerFixture, until, type ManagerFixture } from './fixture.js';
 
@@ -201,6 +201,18 @@ test('stop: a SIGTERM trap exits cleanly within the grace period; an ignored SIG
   await until(() => f.logs(trap).split('ready').length > 2, 10_000, 'second ready');
   await f.manager.kill(trap, 'TERM');
   t.is((await wait(trap)).StatusCode, 0);
+});
+
+test('a container whose conmon was killed is still seen to end (exit code unknown: 255)', async (t) => {
+  const id = await run({ Cmd: ['sleep', '30'] });
+  const conmon = Number(readFileSync(join(f.manager.dirOf(id), 'conmon.pid'), 'utf8'));
+  process.kill(conmon, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 1500));
+  t.true(f.manager.get(id).State.Running, 'the container itself still runs');
+  await runcKill(f.manager.env, id, 'SIGKILL');
+  const r = await f.manager.wait(id);
+  t.is(r.StatusCode, 255);
+  t.false(f.manager.get(id).State.Running);
 });
 
 test('exec runs in the container with its environment; exit codes come back', async (t) => {
