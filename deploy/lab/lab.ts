@@ -273,6 +273,16 @@ export class Lab {
           // Exited meanwhile.
         }
       }
+      // Containers live in namespaces of their own (network none): remove them through runc, which kills their
+      // processes and removes their cgroups; their conmon monitors then exit.
+      const runcRoot = join(h.dataRoot, 'runc');
+      if (existsSync(runcRoot)) {
+        const ids = (await run('runc', ['--root', runcRoot, 'list', '--quiet'], { allowFail: true }))
+          .split(/\s+/)
+          .filter(Boolean);
+        for (const id of ids)
+          await run('runc', ['--root', runcRoot, 'delete', '--force', id], { allowFail: true });
+      }
       await run('ip', ['netns', 'del', h.netns], { allowFail: true });
     }
     for (let n = 1; n <= this.state.hosts.length; n++)
