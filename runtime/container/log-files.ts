@@ -38,6 +38,8 @@ export function rotateLog(logPath: string, maxFile: number, bundle: string): voi
   for (let i = maxFile - 2; i >= 1; i--)
     if (existsSync(`${logPath}.${i}`)) renameSync(`${logPath}.${i}`, `${logPath}.${i + 1}`);
   if (maxFile > 1) renameSync(logPath, `${logPath}.1`);
+  // The new current file exists at once, as Docker's does, even if conmon exits before it reopens its log.
+  closeSync(openSync(logPath, 'a'));
   reopenConmonLog(bundle);
 }
 
