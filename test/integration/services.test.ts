@@ -23,6 +23,19 @@ async function until<T>(fn: () => T | undefined | false, ms: number, what: strin
   }
 }
 
+/** `web`: 3 replicas of `sleep 300`, restarted at once whenever they stop. */
+function webService(extra: object = {}): object {
+  return {
+    Name: 'web',
+    TaskTemplate: {
+      ContainerSpec: { Image: 'busybox:local', Args: ['sleep', '300'] },
+      RestartPolicy: { Condition: 'any', Delay: 0 },
+    },
+    Mode: { Replicated: { Replicas: 3 } },
+    ...extra,
+  };
+}
+
 async function cluster(workers: number, fake: FakeExecutorOptions = {}) {
   const dir = tempDir();
   const nodes: { swarm: SwarmMembership; executor: FakeExecutor; id: string }[] = [];
@@ -73,14 +86,7 @@ test('replicated service: placed across nodes, scaled up and down, failed tasks 
     const create = await c.api.inject({
       method: 'POST',
       url: '/services/create',
-      payload: {
-        Name: 'web',
-        TaskTemplate: {
-          ContainerSpec: { Image: 'busybox:local', Args: ['sleep', '300'] },
-          RestartPolicy: { Condition: 'any', Delay: 0 },
-        },
-        Mode: { Replicated: { Replicas: 3 } },
-      },
+      payload: webService(),
     });
     t.is(create.statusCode, 201, create.body);
     const id = create.json<{ ID: string }>().ID;
@@ -174,16 +180,7 @@ test('rolling update: a good image rolls through and completes; a crashing one r
     const create = await c.api.inject({
       method: 'POST',
       url: '/services/create',
-      payload: {
-        Name: 'web',
-        TaskTemplate: {
-          ContainerSpec: { Image: 'busybox:local', Args: ['sleep', '300'] },
-          RestartPolicy: { Condition: 'any', Delay: 0 },
-        },
-        Mode: { Replicated: { Replicas: 3 } },
-        UpdateConfig: monitor,
-        RollbackConfig: { ...monitor, FailureAction: 'pause' },
-      },
+      payload: webService({ UpdateConfig: monitor, RollbackConfig: { ...monitor, FailureAction: 'pause' } }),
     });
     t.is(create.statusCode, 201, create.body);
     const id = create.json<{ ID: string }>().ID;
