@@ -30,7 +30,7 @@ export {
 } from './certificates.js';
 export { newJoinToken, parseJoinToken } from './join-token.js';
 export { saveNodeCredentials, loadNodeCredentials, writeFileAtomic, type NodeCredentials } from './files.js';
-export { renewalTime, CertificateRenewer, type RenewerOptions } from './renewal.js';
+export { renewalTime, retryBackoff, CertificateRenewer, type RenewerOptions } from './renewal.js';
 export { addCAService, CAClient, CA_SERVICE } from './ca-service.js';
 export {
   CertificateStore,

@@ -7,6 +7,11 @@ export function renewalTime(notBefore: number, notAfter: number, random: () => n
   return notBefore + life * (0.5 + 0.3 * random());
 }
 
+/** Wait before retry number `failures` (1-based): doubles from `minMs`, capped at `maxMs`. */
+export function retryBackoff(failures: number, minMs: number, maxMs: number): number {
+  return Math.min(maxMs, minMs * 2 ** (failures - 1));
+}
+
 export interface RenewerOptions {
   /** Current certificate validity. */
   validity: () => { notBefore: number; notAfter: number };
@@ -58,10 +63,7 @@ export class CertificateRenewer {
     } catch (err) {
       if (!this.running) return; // stopped while a renewal was in flight
       this.failures++;
-      const backoff = Math.min(
-        this.o.maxBackoffMs ?? 60_000,
-        (this.o.minBackoffMs ?? 500) * 2 ** (this.failures - 1),
-      );
+      const backoff = retryBackoff(this.failures, this.o.minBackoffMs ?? 500, this.o.maxBackoffMs ?? 60_000);
       this.log.warn('certificate renewal failed, retrying', { err: errorMessage(err), inMs: backoff });
       this.schedule(backoff);
     }
