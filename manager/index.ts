@@ -5,3 +5,9 @@ export { controlRoutes } from './controlapi/index.js';
 export { MemoryStore } from './store/index.js';
 export { requestRaftJoin, MembershipService } from './membership/index.js';
 export { NO_LEADER_MESSAGE } from './store-forwarding.js';
+export {
+  ManagerMetrics,
+  countClusterObjects,
+  type ManagerMetricsOptions,
+  type ManagerMetricsSource,
+} from './metrics/index.js';

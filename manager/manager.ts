@@ -22,6 +22,7 @@ import { MembershipService, RoleManager } from './membership/index.js';
 import { OrchestratorLoop } from './orchestrator/index.js';
 import { SchedulerLoop } from './scheduling/index.js';
 import { addStoreService, ForwardingProposer, NO_LEADER_MESSAGE } from './store-forwarding.js';
+import type { ManagerMetrics } from './metrics/index.js';
 
 export interface ManagerOptions {
   /** <data-root>/swarm */
@@ -40,6 +41,8 @@ export interface ManagerOptions {
   peers?: { id: string; addr: string }[];
   tickMs?: number;
   log?: Logger;
+  /** The daemon's manager collectors: fed by the store and Raft, attached while this manager runs. */
+  metrics?: ManagerMetrics;
 }
 
 export class Manager {
@@ -62,7 +65,10 @@ export class Manager {
     this.log = o.log ?? createLogger({ component: 'manager', node: o.nodeId });
     this.certificates = o.certificates ?? new CertificateStore(o.credentials);
     const root = loadRootCA(o.credentials.rootCaPem, o.credentials.caKeyPem);
-    this.store = new MemoryStore({ proposer: { propose: (data) => this.forwarder.propose(data) } });
+    this.store = new MemoryStore({
+      proposer: { propose: (data) => this.forwarder.propose(data) },
+      observer: o.metrics?.storeObserver,
+    });
     const registry = new StoreNodeRegistry(this.store);
     this.authority = new CertificateAuthority({
       rootCA: root,
@@ -95,6 +101,7 @@ export class Manager {
       forceNewCluster: o.forceNewCluster,
       tickMs: o.tickMs ?? 100,
       log: this.log,
+      observer: o.metrics?.raftObserver,
     });
     this.forwarder = new ForwardingProposer(
       this.raft,
@@ -161,6 +168,7 @@ export class Manager {
     );
     await this.raft.start();
     this.started = true;
+    this.o.metrics?.attach(this);
     this.log.info('manager started', { listen: this.o.listenAddr, advertise: this.o.advertiseAddr });
   }
 
@@ -225,6 +233,7 @@ export class Manager {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.o.metrics?.detach(this);
     this.membership.stop();
     this.roles.stop();
     this.orchestrator.stop();

@@ -12,11 +12,15 @@ import { join } from 'node:path';
 import { ContainerManager, ExecSessions, ImageStore } from '../runtime/index.js';
 import { imageRoutes } from './http/image-routes.js';
 import { containerRoutes } from './http/container-routes.js';
-import { RuntimeExecutor } from '../worker/index.js';
+import { RuntimeExecutor, type Executor } from '../worker/index.js';
+import { pullImage } from '../runtime/index.js';
+import { MetricsServer, NodeMetrics } from './metrics/index.js';
 
 export interface DaemonOptions {
   dataRoot: string;
   hosts?: string[];
+  /** HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent. */
+  metricsAddr?: string;
   log?: Logger;
 }
 
@@ -33,6 +37,8 @@ export class Daemon {
   private readonly containers: ContainerManager;
   private readonly executor: RuntimeExecutor;
   private readonly execs: ExecSessions;
+  private readonly metrics?: NodeMetrics;
+  private readonly metricsServer?: MetricsServer;
 
   constructor(readonly options: DaemonOptions) {
     this.log = options.log ?? createLogger({ component: 'daemon' });
@@ -44,12 +50,29 @@ export class Daemon {
       images: this.images,
       log: this.log,
     });
+    const metrics = options.metricsAddr
+      ? new NodeMetrics({ isManager: () => this.swarm.isManager })
+      : undefined;
     this.executor = new RuntimeExecutor({
       containers: this.containers,
       images: this.images,
       log: this.log.child({ component: 'executor' }),
+      pull: metrics && ((ref) => metrics.timePull(() => pullImage(this.images, ref))),
     });
-    this.swarm = new SwarmMembership(options.dataRoot, this.log, this.executor);
+    const executor: Executor = metrics ? metrics.observeExecutor(this.executor) : this.executor;
+    this.swarm = new SwarmMembership(
+      options.dataRoot,
+      this.log,
+      executor,
+      metrics && {
+        manager: metrics.manager,
+        heartbeat: (s) => metrics.heartbeat(s),
+      },
+    );
+    if (metrics) {
+      this.metrics = metrics;
+      this.metricsServer = new MetricsServer(options.metricsAddr!, metrics, this.log);
+    }
     this.execs = new ExecSessions(this.containers);
     this.images.setInUse((id) => this.containers.usesImage(id));
   }
@@ -64,6 +87,7 @@ export class Daemon {
       // Tasks' containers that outlived the daemon are adopted before the agent hears its assignments.
       await this.executor.start();
       await this.swarm.start();
+      await this.metricsServer?.start();
       const state = this.systemState();
       for (const path of this.socketPaths) {
         const app = createHttpServer(this.log, [
@@ -94,12 +118,14 @@ export class Daemon {
     const servers = this.servers;
     this.servers = [];
     await Promise.all(servers.map((s) => s.close()));
+    await this.metricsServer?.stop();
     for (const path of this.socketPaths.slice(0, servers.length)) removeSocket(path);
     await this.swarm.stop();
     await this.executor.stop();
     await this.containers.stop();
     await this.images.stop();
     this.dataRoot.close();
+    this.metrics?.close();
     this.log.info('daemon stopped');
   }
 

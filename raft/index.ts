@@ -12,4 +12,10 @@ export {
   type TransportHandlers,
   type TransportOptions,
 } from './transport/grpc-transport.js';
-export { RaftNode, type RaftNodeOptions, type StateMachine, type LeaderChange } from './node.js';
+export {
+  RaftNode,
+  type RaftNodeOptions,
+  type RaftObserver,
+  type StateMachine,
+  type LeaderChange,
+} from './node.js';

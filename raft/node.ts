@@ -49,8 +49,8 @@ export interface RaftNodeOptions {
   proposalTimeoutMs?: number;
   raft?: Partial<RaftConfig>;
   log?: Logger;
-  /** Observes each WAL fsync duration (metrics). */
-  onFsync?: (seconds: number) => void;
+  /** Observation hooks for metrics (durations in seconds). */
+  observer?: RaftObserver;
   /**
    * Disaster recovery (`swarm init --force-new-cluster`): keep the committed log, drop any uncommitted tail and
    * commit removals of every other member, so this node restarts as a one-member cluster with all its data.
@@ -58,8 +58,23 @@ export interface RaftNodeOptions {
   forceNewCluster?: boolean;
 }
 
+/** What the driver reports to metrics; every hook is optional and must not throw. */
+export interface RaftObserver {
+  /** A WAL append that ended with fdatasync (the write and the sync). */
+  walFsync?(seconds: number): void;
+  /** A proposal (normal entry) accepted by this node's core as leader. */
+  proposed?(): void;
+  /** A proposal of this node committed and applied here: the time since `propose`. */
+  applied?(seconds: number): void;
+  /** A snapshot taken of the state machine and written to disk. */
+  snapshot?(seconds: number): void;
+}
+
 interface PendingProposal {
   term: number;
+  started: bigint;
+  /** Normal proposals are transactions for metrics; membership changes are not. */
+  observed: boolean;
   resolve: (r: { index: number }) => void;
   reject: (e: unknown) => void;
   timer: NodeJS.Timeout;
@@ -191,8 +206,13 @@ export class RaftNode {
   propose(data: Uint8Array): Promise<{ index: number }> {
     if (!this.running) return Promise.reject(new Unavailable('raft node is stopped'));
     return this.track(
-      () => this.core.propose(data),
+      () => {
+        const index = this.core.propose(data);
+        this.o.observer?.proposed?.();
+        return index;
+      },
       (index, ms) => `proposal at index ${index} not committed within ${ms} ms (outcome unknown)`,
+      true,
     );
   }
 
@@ -200,7 +220,9 @@ export class RaftNode {
   private track(
     append: () => number,
     timeoutMessage: (index: number, ms: number) => string,
+    observed = false,
   ): Promise<{ index: number }> {
+    const started = process.hrtime.bigint();
     let index: number;
     try {
       index = append();
@@ -216,7 +238,7 @@ export class RaftNode {
         reject(new Unavailable(timeoutMessage(index, ms)));
       }, ms);
       timer.unref();
-      this.pending.set(index, { term, resolve, reject, timer });
+      this.pending.set(index, { term, started, observed, resolve, reject, timer });
     });
   }
 
@@ -330,8 +352,9 @@ export class RaftNode {
   private async handle(rd: Ready): Promise<void> {
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     const t0 = process.hrtime.bigint();
+    const syncs = this.wal.syncs;
     await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
-    if (rd.mustSync) this.o.onFsync?.(Number(process.hrtime.bigint() - t0) / 1e9);
+    if (this.wal.syncs > syncs) this.o.observer?.walFsync?.(secondsSince(t0));
     this.o.transport.send(rd.messages);
     this.apply(rd.committedEntries);
     for (const rs of rd.readStates) {
@@ -371,8 +394,10 @@ export class RaftNode {
       if (!p) continue;
       this.pending.delete(e.index);
       clearTimeout(p.timer);
-      if (e.term === p.term) p.resolve({ index: e.index });
-      else p.reject(new Unavailable(`proposal at index ${e.index} was replaced by another leader's entry`));
+      if (e.term === p.term) {
+        if (p.observed) this.o.observer?.applied?.(secondsSince(p.started));
+        p.resolve({ index: e.index });
+      } else p.reject(new Unavailable(`proposal at index ${e.index} was replaced by another leader's entry`));
     }
   }
 
@@ -414,6 +439,7 @@ export class RaftNode {
   }
 
   private async takeSnapshot(): Promise<void> {
+    const started = process.hrtime.bigint();
     const index = this.applied;
     const term = this.core.log.term(index);
     if (term === undefined) return;
@@ -431,6 +457,7 @@ export class RaftNode {
     await this.wal.saveSnapshot(index, term);
     this.core.compact(snap);
     this.lastSnapshotIndex = index;
+    this.o.observer?.snapshot?.(secondsSince(started));
   }
 
   stop(): Promise<void> {
@@ -445,4 +472,8 @@ export class RaftNode {
     })();
     return this.stopped;
   }
+}
+
+function secondsSince(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }

@@ -26,6 +26,8 @@ export interface AgentOptions {
   onRole?: (role: 'manager' | 'worker') => void;
   /** Runs the tasks the dispatcher assigns to this node; without one the node takes no tasks. */
   executor?: Executor;
+  /** Observes each successful heartbeat's round trip in seconds (metrics). */
+  onHeartbeat?: (seconds: number) => void;
   log?: Logger;
 }
 
@@ -111,8 +113,10 @@ export class Agent {
     if (this.heartbeat) clearTimeout(this.heartbeat);
     this.heartbeat = setTimeout(() => {
       if (!this.running || !this.channel) return;
+      const sent = performance.now();
       callUnary<HeartbeatResponse>(this.channel.client, HEARTBEAT, {}, this.period).then(
         (r) => {
+          this.o.onHeartbeat?.((performance.now() - sent) / 1000);
           this.period = r.heartbeatPeriodMs;
           this.scheduleHeartbeat();
           this.o.onRole?.(r.role);

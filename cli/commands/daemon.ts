@@ -5,6 +5,13 @@ import { Daemon, DEFAULT_DATA_ROOT, DEFAULT_HOST } from '../../node/index.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+interface DaemonFlags {
+  dataRoot: string;
+  host: string[];
+  logLevel: LogLevel;
+  metricsAddr?: string;
+}
+
 export function registerDaemon(program: Command): void {
   program
     .command('daemon')
@@ -12,14 +19,15 @@ export function registerDaemon(program: Command): void {
     .option('--data-root <dir>', 'Root directory of persistent state', DEFAULT_DATA_ROOT)
     .option('--host <addr>', 'API socket to listen on (repeatable)', collect, [])
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
-    .action(async (opts: { dataRoot: string; host: string[]; logLevel: LogLevel }, cmd: Command) => {
+    .option('--metrics-addr <host:port>', 'Serve Prometheus metrics on http://HOST:PORT/metrics')
+    .action(async (opts: DaemonFlags, cmd: Command) => {
       setLogLevel(opts.logLevel);
       // `-H` on the program is the client's host; for the daemon it is where to listen.
       const globalHost = cmd.optsWithGlobals<{ host?: string }>().host;
       const hosts = opts.host.length
         ? opts.host
         : [globalHost && !opts.host.length ? globalHost : DEFAULT_HOST];
-      const daemon = new Daemon({ dataRoot: opts.dataRoot, hosts });
+      const daemon = new Daemon({ dataRoot: opts.dataRoot, hosts, metricsAddr: opts.metricsAddr });
       await daemon.start();
       await new Promise<void>((resolve) => {
         const onSignal = (sig: NodeJS.Signals) => {

@@ -14,6 +14,19 @@ export async function batchUpdate(
   units: BatchUnit[],
   maxActions = MAX_ACTIONS_PER_TX,
 ): Promise<StoreEvent[]> {
+  const started = process.hrtime.bigint();
+  try {
+    return await proposeInGroups(store, units, maxActions);
+  } finally {
+    store.observer?.batch?.(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+async function proposeInGroups(
+  store: MemoryStore,
+  units: BatchUnit[],
+  maxActions: number,
+): Promise<StoreEvent[]> {
   const events: StoreEvent[] = [];
   let group: BatchUnit[] = [];
   let tx = store.newWriteTx();

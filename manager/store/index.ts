@@ -1,5 +1,11 @@
 // manager/store: replicated in-memory state — tables, indexes, transactions through Raft, watches, snapshots.
-export { MemoryStore, type Proposer, type StoreListener, type StoreOptions } from './memory-store.js';
+export {
+  MemoryStore,
+  type Proposer,
+  type StoreListener,
+  type StoreObserver,
+  type StoreOptions,
+} from './memory-store.js';
 export { batchUpdate, type BatchUnit } from './batch.js';
 export { type ReadTx, WriteTx } from './tx.js';
 export { type Kind, type KindMap, type StoredObject, KINDS } from './kinds.js';

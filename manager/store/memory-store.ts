@@ -9,7 +9,7 @@ import {
 } from '../../api/index.js';
 import { MAX_ACTIONS_PER_TX, MAX_TX_BYTES, type StoreEvent, type Transaction } from './actions.js';
 import { applyTransaction, newTables, type Tables } from './apply.js';
-import { KINDS, type Kind, type StoredObject } from './kinds.js';
+import { KINDS, type Kind, type KindMap, type StoredObject } from './kinds.js';
 import { ReadView, WriteTx, type ReadTx } from './tx.js';
 
 /** Replication of transactions (the Raft node in a cluster). Resolves once the entry is committed and applied locally. */
@@ -22,8 +22,20 @@ export type StoreListener = (events: StoreEvent[]) => void;
 export interface StoreOptions {
   proposer: Proposer;
   now?: () => Date;
-  /** Observes each write transaction's duration (metrics). */
-  onWriteLatency?: (seconds: number) => void;
+  /** Observation hooks for metrics. */
+  observer?: StoreObserver;
+}
+
+/** Durations (seconds) the store reports to metrics; every hook is optional and must not throw. */
+export interface StoreObserver {
+  /** A `view` (read transaction), callback included. */
+  readTx?(seconds: number): void;
+  /** A write transaction, from its proposal until it is applied on this replica. */
+  writeTx?(seconds: number): void;
+  /** One `get` or `find` inside a view or transaction (copying the result included). */
+  lookup?(seconds: number): void;
+  /** One `batchUpdate` run, all its transactions included. */
+  batch?(seconds: number): void;
 }
 
 interface Pending {
@@ -69,7 +81,27 @@ export class MemoryStore {
 
   /** Runs `fn` against a consistent view of the committed state. */
   view<T>(fn: (tx: ReadTx) => T): T {
-    return fn(new ReadView(this.tables));
+    const readTx = this.opts.observer?.readTx;
+    if (!readTx) return fn(new ReadView(this.tables, this.opts.observer?.lookup));
+    const started = process.hrtime.bigint();
+    try {
+      return fn(new ReadView(this.tables, this.opts.observer?.lookup));
+    } finally {
+      readTx(secondsSince(started));
+    }
+  }
+
+  /**
+   * Calls `fn` with each committed object of `kind` without copying it (cheap counting, e.g. for metrics).
+   * The objects must not be changed or kept.
+   */
+  scan<K extends Kind>(kind: K, fn: (o: Readonly<KindMap[K]>) => void): void {
+    for (const o of this.tables[kind].byId.values()) fn(o as KindMap[K]);
+  }
+
+  /** The metrics hooks this store was made with (the batch helper reports through them). */
+  get observer(): StoreObserver | undefined {
+    return this.opts.observer;
   }
 
   /**
@@ -92,7 +124,7 @@ export class MemoryStore {
   }
 
   newWriteTx(): WriteTx {
-    return new WriteTx(this.tables);
+    return new WriteTx(this.tables, this.opts.observer?.lookup);
   }
 
   /** Proposes a prepared transaction (used by `update` and the batch helper). */
@@ -125,7 +157,7 @@ export class MemoryStore {
     const out = this.outcome.get(txn.txid);
     this.pending.delete(txn.txid);
     this.outcome.delete(txn.txid);
-    this.opts.onWriteLatency?.(Number(process.hrtime.bigint() - started) / 1e9);
+    this.opts.observer?.writeTx?.(secondsSince(started));
     if (!out) {
       void done.catch(() => undefined);
       throw new Unavailable('transaction was committed but not applied locally');
@@ -188,4 +220,8 @@ export class MemoryStore {
     this.appliedIndex = snap.appliedIndex;
     this.releaseWaiters();
   }
+}
+
+function secondsSince(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }

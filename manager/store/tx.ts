@@ -13,11 +13,18 @@ export interface ReadTx {
 }
 
 export class ReadView implements ReadTx {
-  constructor(protected readonly tables: Tables) {}
+  constructor(
+    protected readonly tables: Tables,
+    /** Observes each get/find duration in seconds (metrics). */
+    private readonly onLookup?: (seconds: number) => void,
+  ) {}
 
   get<K extends Kind>(kind: K, id: string): KindMap[K] | undefined {
+    const started = this.onLookup && process.hrtime.bigint();
     const o = this.tables[kind].get(id);
-    return o && structuredClone(o);
+    const copy = o && structuredClone(o);
+    if (started) this.onLookup!(Number(process.hrtime.bigint() - started) / 1e9);
+    return copy;
   }
 
   all<K extends Kind>(kind: K): KindMap[K][] {
@@ -25,9 +32,12 @@ export class ReadView implements ReadTx {
   }
 
   find<K extends Kind>(kind: K, index: string, key: string): KindMap[K][] {
-    return this.tables[kind]
+    const started = this.onLookup && process.hrtime.bigint();
+    const found = this.tables[kind]
       .find(index, key)
       .map((id) => structuredClone(this.tables[kind].get(id)!) as KindMap[K]);
+    if (started) this.onLookup!(Number(process.hrtime.bigint() - started) / 1e9);
+    return found;
   }
 }
 

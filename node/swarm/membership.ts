@@ -18,6 +18,7 @@ import {
   newClusterObject,
   requestRaftJoin,
   selfNodeObject,
+  type ManagerMetrics,
   type MemoryStore,
 } from '../../manager/index.js';
 import {
@@ -53,6 +54,13 @@ export interface InitRequest {
   Spec?: Partial<SwarmSpec>;
 }
 
+/** Where the node's swarm parts report metrics (absent without --metrics-addr). */
+export interface SwarmMetricsHooks {
+  manager: ManagerMetrics;
+  /** One successful heartbeat's round trip to the dispatcher (seconds). */
+  heartbeat: (seconds: number) => void;
+}
+
 export const ALREADY_IN_SWARM =
   'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 export const NOT_IN_SWARM = 'This node is not part of a swarm';
@@ -73,6 +81,7 @@ export class SwarmMembership {
     private readonly log: Logger,
     /** Runs this node's tasks (every node is a worker, managers included). */
     private readonly executor?: Executor,
+    private readonly metrics?: SwarmMetricsHooks,
   ) {
     this.dir = join(dataRoot, 'swarm');
   }
@@ -111,6 +120,7 @@ export class SwarmMembership {
       addr: s.advertiseAddr.replace(/:\d+$/, ''),
       onRole: (role) => this.followRole(role),
       executor: this.executor,
+      onHeartbeat: this.metrics?.heartbeat,
       log: this.log.child({ component: 'agent' }),
     });
     this.agent.start();
@@ -244,6 +254,7 @@ export class SwarmMembership {
       bootstrap,
       peers: s.managers,
       log: this.log.child({ component: 'manager' }),
+      metrics: this.metrics?.manager,
     });
     await m.start();
     this.manager = m;
@@ -410,6 +421,11 @@ export class SwarmMembership {
     if (!cluster) throw new Unavailable('the swarm is still starting');
     const { RemovedNodes: _internal, ...shown } = cluster;
     return shown;
+  }
+
+  /** Whether this node runs a manager now. */
+  get isManager(): boolean {
+    return this.manager !== undefined;
   }
 
   header(): string {
