@@ -2,26 +2,7 @@
 // dispatcher sessions on loopback) with fake executors. Orchestrator, scheduler, dispatcher assignments and
 // status reports are the product's; only the containers are simulated.
 import test from 'ava';
-import { join } from 'node:path';
-import { createLogger, type Task } from '../../api/index.js';
-import { controlRoutes } from '../../manager/index.js';
-import { createHttpServer } from '../../node/http/server.js';
-import { SwarmMembership } from '../../node/swarm/membership.js';
-import { FakeExecutor, type FakeExecutorOptions } from '../../worker/index.js';
-import { freePort } from '../support/net.js';
-import { tempDir } from '../support/temp.js';
-
-const quiet = createLogger({}, () => undefined);
-
-async function until<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { serviceCluster as cluster, until } from '../support/service-cluster.js';
 
 /** `web`: 3 replicas of `sleep 300`, restarted at once whenever they stop. */
 function webService(extra: object = {}): object {
@@ -34,44 +15,6 @@ function webService(extra: object = {}): object {
     Mode: { Replicated: { Replicas: 3 } },
     ...extra,
   };
-}
-
-async function cluster(workers: number, fake: FakeExecutorOptions = {}) {
-  const dir = tempDir();
-  const nodes: { swarm: SwarmMembership; executor: FakeExecutor; id: string }[] = [];
-  const port = await freePort();
-  const managerExec = new FakeExecutor(fake);
-  await managerExec.start();
-  const manager = { swarm: new SwarmMembership(join(dir.path, 'm'), quiet, managerExec), id: '' };
-  manager.id = await manager.swarm.init({
-    ListenAddr: `127.0.0.1:${port}`,
-    AdvertiseAddr: '127.0.0.1',
-    Spec: { Dispatcher: { HeartbeatPeriod: 300e6 } },
-  });
-  nodes.push({ swarm: manager.swarm, executor: managerExec, id: manager.id });
-  const token = manager.swarm.swarm().JoinTokens.Worker;
-  for (let i = 0; i < workers; i++) {
-    const executor = new FakeExecutor(fake);
-    await executor.start();
-    const swarm = new SwarmMembership(join(dir.path, `w${i}`), quiet, executor);
-    await swarm.join({
-      ListenAddr: `127.0.0.1:${await freePort()}`,
-      AdvertiseAddr: '127.0.0.1',
-      RemoteAddrs: [`127.0.0.1:${port}`],
-      JoinToken: token,
-    });
-    nodes.push({ swarm, executor, id: swarm.info().NodeID });
-  }
-  const store = manager.swarm.store();
-  const api = createHttpServer(quiet, [controlRoutes(() => store)]);
-  const tasks = (serviceId: string): Task[] => store.view((tx) => tx.find('task', 'service', serviceId));
-  const running = (serviceId: string) =>
-    tasks(serviceId).filter((t) => t.Status.State === 'running' && t.DesiredState === 'running');
-  const stop = async () => {
-    for (const n of nodes.reverse()) await n.swarm.stop();
-    dir.remove();
-  };
-  return { nodes, store, api, tasks, running, stop };
 }
 
 test('replicated service: placed across nodes, scaled up and down, failed tasks replaced, a dead node’s tasks moved, removal cleans up', async (t) => {
