@@ -12,7 +12,7 @@ import {
   type HeartbeatResponse,
   type SessionMessage,
 } from '../manager/dispatcher/index.js';
-import type { Task } from '../api/index.js';
+import type { Config, Secret, Task } from '../api/index.js';
 import type { Executor } from './executor/executor.js';
 import { TaskReports } from './task-reports.js';
 
@@ -44,6 +44,9 @@ export class Agent {
   connected = false;
   /** The node's assigned tasks as the dispatcher last described them. */
   private readonly assigned = new Map<string, Task>();
+  /** The secrets and configs those tasks need, with their data: held in memory only, never written to disk. */
+  private readonly secrets = new Map<string, Secret>();
+  private readonly configs = new Map<string, Config>();
   private readonly reports: TaskReports;
   private unsubscribe?: () => void;
 
@@ -64,10 +67,21 @@ export class Agent {
 
   private assign(a: Assignments): void {
     if (!this.o.executor) return;
-    if (a.full) this.assigned.clear();
+    if (a.full) {
+      this.assigned.clear();
+      this.secrets.clear();
+      this.configs.clear();
+    }
     for (const t of a.tasks) this.assigned.set(t.ID, t);
     for (const id of a.removed) this.assigned.delete(id);
-    this.o.executor.setAssignments([...this.assigned.values()]);
+    for (const s of a.secrets ?? []) this.secrets.set(s.ID, s);
+    for (const c of a.configs ?? []) this.configs.set(c.ID, c);
+    for (const id of a.removedSecrets ?? []) this.secrets.delete(id);
+    for (const id of a.removedConfigs ?? []) this.configs.delete(id);
+    this.o.executor.setAssignments([...this.assigned.values()], {
+      secrets: new Map(this.secrets),
+      configs: new Map(this.configs),
+    });
   }
 
   /** Set once the managers refuse this node's certificate because the node was removed (Docker's Swarm error). */
@@ -149,6 +163,8 @@ export class Agent {
   stop(): void {
     this.running = false;
     this.connected = false;
+    this.secrets.clear();
+    this.configs.clear();
     this.unsubscribe?.();
     this.reports.stop();
     if (this.heartbeat) clearTimeout(this.heartbeat);

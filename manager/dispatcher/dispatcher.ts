@@ -42,7 +42,7 @@ export interface SessionMessage {
   heartbeatPeriodMs: number;
   /** The role the cluster wants for the node: the agent acts on promotions and demotions. */
   role: 'manager' | 'worker';
-  /** The node's tasks: the full set in the first message after the header, then changes. */
+  /** The node's tasks (and the secrets and configs they need): the full set in the first message, then changes. */
   assignments?: Assignments;
 }
 
@@ -142,7 +142,10 @@ export class Dispatcher {
       const session: Session = {
         call,
         sessionId: `${nodeId}-${Date.now()}`,
-        tracker: new AssignmentTracker(nodeId),
+        tracker: new AssignmentTracker(nodeId, {
+          secret: (id) => this.store.view((tx) => tx.get('secret', id)),
+          config: (id) => this.store.view((tx) => tx.get('config', id)),
+        }),
       };
       this.sessions.set(nodeId, session);
       call.write({

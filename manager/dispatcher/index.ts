@@ -10,3 +10,10 @@ export {
 } from './dispatcher.js';
 export { AssignmentTracker, forNode, isAssignedTo, type Assignments } from './assignments.js';
 export { type StatusUpdate } from './status-updates.js';
+export {
+  dependenciesOf,
+  dependencyChanges,
+  holdsDependencies,
+  type DependencyIds,
+  type DependencyLookup,
+} from './dependencies.js';

@@ -8,6 +8,7 @@ import type { ResolvedImage } from '../image/types.js';
 import { mergeCommand, mergeEnv } from './command.js';
 import { asList, checkLogConfig, checkResources, parseSignal, type CreateBody } from './create-request.js';
 import { mergeHealthConfig } from './health.js';
+import { checkFiles, mountFiles, type ContainerFile } from './memory-files.js';
 import { resolveMounts, type VolumeDirs } from './mounts.js';
 import { buildOciSpec, type OciMount } from './oci-spec.js';
 import { mountRootfs } from './rootfs.js';
@@ -71,6 +72,8 @@ export interface BundleInput {
   volumes: VolumeDirs;
   /** Filled with volume directories this call created (for cleanup when it fails). */
   createdVolumes: string[];
+  /** Files held on a tmpfs and bind-mounted read-only (secrets, configs). */
+  files?: ContainerFile[];
 }
 
 /** Writes the container directory; the caller removes `dir` (and the created volumes) when this throws. */
@@ -86,7 +89,12 @@ export async function prepareBundle(i: BundleInput): Promise<ContainerRecord> {
   const { nanoCpus } = checkResources(h);
   const mounts = resolveMounts(h, i.volumes);
   i.createdVolumes.push(...mounts.createdVolumes);
+  const files = checkFiles(
+    i.files ?? [],
+    mounts.points.map((p) => p.Destination),
+  );
   const rootfs = await mountRootfs(i.dir, i.image.layerDirs);
+  const fileMounts = await mountFiles(i.dir, files);
   const user = userOf(rootfs, config.User, h.GroupAdd ?? []);
   if (config.WorkingDir) {
     if (!config.WorkingDir.startsWith('/'))
@@ -125,7 +133,7 @@ export async function prepareBundle(i: BundleInput): Promise<ContainerRecord> {
     cwd: config.WorkingDir || '/',
     user,
     hostname,
-    mounts: [...etc, ...mounts.oci],
+    mounts: [...etc, ...mounts.oci, ...fileMounts],
     capAdd: h.CapAdd ?? [],
     capDrop: h.CapDrop ?? [],
     memory: h.Memory || undefined,

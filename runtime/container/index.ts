@@ -38,3 +38,4 @@ export type { CreateBody, HostConfig } from './create-request.js';
 export { parseSignal } from './create-request.js';
 export type { ExecResult } from './exec.js';
 export { ExecSessions, type ExecConfig, type ExecInstance } from './exec-sessions.js';
+export { checkFiles, filesDirOf, type ContainerFile } from './memory-files.js';

@@ -20,6 +20,7 @@ import { runcExec, type ExecOptions, type ExecResult } from './exec.js';
 import { startThroughFifo } from './fifo-start.js';
 import { HealthMonitor, probeArgv } from './health.js';
 import { logSize, rotateLog } from './log-files.js';
+import { unmountFiles, type ContainerFile } from './memory-files.js';
 import { removeCreatedVolumes, VolumeDirs } from './mounts.js';
 import { randomName } from './names.js';
 import { isMounted, rootfsOf, mountRootfs, unmountRootfs } from './rootfs.js';
@@ -85,7 +86,7 @@ function conmonAlive(bundle: string): boolean {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** runc creates and starts in flight at once: beyond a few per core they only slow each other past runc's deadline. */
-const CONCURRENT_STARTS = 2 * Math.max(1, availableParallelism());
+const CONCURRENT_STARTS = Number(process.env.TSS_STARTS ?? 2) * Math.max(1, availableParallelism());
 
 export class ContainerManager {
   readonly env: RuncEnv;
@@ -239,7 +240,12 @@ export class ContainerManager {
 
   // ---- create ----
 
-  async create(body: CreateBody, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+  /** `o.files`: files the container sees that are held in memory only (on a tmpfs until the container goes). */
+  async create(
+    body: CreateBody,
+    name?: string,
+    o: { files?: ContainerFile[] } = {},
+  ): Promise<{ Id: string; Warnings: string[] }> {
     if (!body || typeof body !== 'object')
       throw new InvalidArgument('Config cannot be empty in order to create a container');
     checkCreateBody(body);
@@ -266,6 +272,7 @@ export class ContainerManager {
         image,
         volumes: this.volumes,
         createdVolumes,
+        files: o.files,
       });
       saveRecord(dir, rec);
       this.register(rec);
@@ -292,6 +299,7 @@ export class ContainerManager {
   }
 
   private async discardDir(dir: string): Promise<void> {
+    await unmountFiles(dir);
     await unmountRootfs(dir);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 // The boundary between the agent (assignments from the dispatcher, status reports back) and whatever runs tasks:
 // the runtime-backed executor on real nodes, a fake one in integration tests.
-import type { Task, TaskStatus } from '../../api/index.js';
+import type { Config, Secret, Task, TaskStatus } from '../../api/index.js';
 
 /** One observed change of a task on this node; `status.State` only ever moves forward. */
 export interface TaskStatusReport {
@@ -8,13 +8,22 @@ export interface TaskStatusReport {
   status: TaskStatus;
 }
 
+/** The secrets and configs (with their data) the node's tasks reference, by ID, as the dispatcher sent them. */
+export interface TaskDependencies {
+  secrets: ReadonlyMap<string, Secret>;
+  configs: ReadonlyMap<string, Config>;
+}
+
+export const NO_TASK_DEPENDENCIES: TaskDependencies = { secrets: new Map(), configs: new Map() };
+
 export interface Executor {
   /**
    * The complete set of tasks the dispatcher assigns to this node now. Each task is driven towards its
    * `DesiredState` (RUNNING: pull, create, start; SHUTDOWN: stop with the grace period; REMOVE: stop and remove
-   * its container). A task absent from the set is stopped and its container removed.
+   * its container). A task absent from the set is stopped and its container removed. `dependencies` are the
+   * secrets and configs those tasks reference (kept in memory only).
    */
-  setAssignments(tasks: Task[]): void;
+  setAssignments(tasks: Task[], dependencies?: TaskDependencies): void;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (report: TaskStatusReport) => void): () => void;
   /** Adopts what survived a daemon restart (containers labelled with their task) before the first assignments. */

@@ -1,6 +1,7 @@
 // worker/executor: running the tasks assigned to this node (the runtime-backed executor, and a fake one for
 // control-plane tests).
-export type { Executor, TaskStatusReport } from './executor.js';
+export type { Executor, TaskDependencies, TaskStatusReport } from './executor.js';
+export { taskFiles, SECRETS_DIR } from './task-files.js';
 export { RuntimeExecutor, type RuntimeExecutorOptions } from './runtime-executor.js';
 export { FakeExecutor, type FakeExecutorOptions, type FakeTask } from './fake-executor.js';
 export {

@@ -10,7 +10,12 @@ import {
 } from '../../api/index.js';
 import { pullImage, type ContainerManager, type ImageStore } from '../../runtime/index.js';
 import { LABEL } from './container-config.js';
-import type { Executor, TaskStatusReport } from './executor.js';
+import {
+  NO_TASK_DEPENDENCIES,
+  type Executor,
+  type TaskDependencies,
+  type TaskStatusReport,
+} from './executor.js';
 import { TaskController, type Adopted } from './task-controller.js';
 import { MESSAGES, stateOfContainer } from './task-steps.js';
 
@@ -40,6 +45,8 @@ export class RuntimeExecutor implements Executor {
   private started = false;
   private starting?: Promise<void>;
   private pendingSet?: Task[];
+  /** The secrets and configs of the latest assignment set (memory only). */
+  private dependencies: TaskDependencies = NO_TASK_DEPENDENCIES;
   private readonly log: Logger;
 
   constructor(private readonly o: RuntimeExecutorOptions) {
@@ -66,7 +73,7 @@ export class RuntimeExecutor implements Executor {
       this.started = true;
       const set = this.pendingSet;
       this.pendingSet = undefined;
-      if (set) this.setAssignments(set);
+      if (set) this.setAssignments(set, this.dependencies);
     });
     return this.starting;
   }
@@ -97,7 +104,8 @@ export class RuntimeExecutor implements Executor {
     }
   }
 
-  setAssignments(tasks: Task[]): void {
+  setAssignments(tasks: Task[], dependencies: TaskDependencies = NO_TASK_DEPENDENCIES): void {
+    this.dependencies = dependencies;
     if (!this.started) {
       this.pendingSet = tasks;
       return;
@@ -144,6 +152,7 @@ export class RuntimeExecutor implements Executor {
         containers: this.o.containers,
         ensureImage: (ref) => this.ensureImage(ref),
         report: (r) => this.emit(r),
+        dependencies: () => this.dependencies,
         log: this.log,
         nodeId: this.o.nodeId,
         pollMs: this.o.pollMs ?? 100,
@@ -206,6 +215,7 @@ export class RuntimeExecutor implements Executor {
     await this.starting?.catch(() => undefined);
     this.started = false;
     this.starting = undefined;
+    this.dependencies = NO_TASK_DEPENDENCIES;
     const all = [...this.controllers.values()];
     this.controllers.clear();
     this.adopted.clear();

@@ -16,7 +16,8 @@ import {
 import { NotModified, type ContainerManager } from '../../runtime/index.js';
 import { containerName, createBody, hasHealthcheck, LABEL, stopGraceSeconds } from './container-config.js';
 import { record, unlessAborted, watchContainer, type ContainerEvent } from './container-watch.js';
-import type { TaskStatusReport } from './executor.js';
+import type { TaskDependencies, TaskStatusReport } from './executor.js';
+import { taskFiles } from './task-files.js';
 import { exitOutcome, failureState, MESSAGES, nextStep, stateOfContainer, type Step } from './task-steps.js';
 
 export interface ControllerDeps {
@@ -24,6 +25,8 @@ export interface ControllerDeps {
   /** Makes sure the image is in the store (pulling it if needed); throws "No such image: <ref>" otherwise. */
   ensureImage(ref: string): Promise<void>;
   report(r: TaskStatusReport): void;
+  /** The secrets and configs the node holds now (for the task's files). */
+  dependencies(): TaskDependencies;
   log: Logger;
   nodeId?: string;
   pollMs: number;
@@ -205,11 +208,12 @@ export class TaskController {
     this.containerId ??= containerOfTask(this.d.containers, this.task.ID);
     if (!this.containerId) {
       const body = createBody(this.task, this.d.nodeId);
+      const files = taskFiles(this.task, this.d.dependencies());
       const pulled = await unlessAborted(this.d.ensureImage(body.Image!), signal);
       if (!pulled || this.closed) return;
       const name = containerName(this.task, this.d.nodeId);
       try {
-        this.containerId = (await this.d.containers.create(body, name)).Id;
+        this.containerId = (await this.d.containers.create(body, name, { files })).Id;
       } catch (err) {
         // Created before, but not labelled as ours: take it only if it is this task's.
         const existing = err instanceof Conflict ? record(this.d.containers, name) : undefined;
