@@ -1,5 +1,5 @@
 // `node dist/deploy/lab/main.js up --managers 1 --workers 2` / `down <id>` / `ls`: a local multi-host swarm.
-import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { readdirSync, existsSync, readFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,20 @@ import { Lab, LAB_STATE_DIR, type LabState } from './lab.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'main.js');
 const tsswarm = [process.execPath, cli];
+
+/** Each lab daemon serves /metrics on its underlay address at this port (deploy/prometheus/prometheus.yml). */
+const METRICS_PORT = 9323;
+/** Prometheus file_sd target files, one per lab. */
+const PROMETHEUS_TARGETS_DIR = '/run/tsswarm-lab-prometheus';
+
+function writePrometheusTargets(lab: Lab): void {
+  mkdirSync(PROMETHEUS_TARGETS_DIR, { recursive: true });
+  const targets = lab.state.hosts.map((h) => ({
+    targets: [`${h.addr}:${METRICS_PORT}`],
+    labels: { lab: lab.id, host: h.name },
+  }));
+  writeFileSync(join(PROMETHEUS_TARGETS_DIR, `${lab.id}.json`), JSON.stringify(targets, null, 2) + '\n');
+}
 
 function run(lab: Lab, host: string, args: string[]): string {
   const r = spawnSync(tsswarm[0]!, [...tsswarm.slice(1), '-H', `unix://${lab.host(host).socket}`, ...args], {
@@ -25,7 +39,10 @@ async function up(managers: number, workers: number, heartbeat: string): Promise
       ...Array.from({ length: workers }, (_, i) => `worker${i + 1}`),
     ];
     for (const n of names) await lab.addHost(n);
-    await Promise.all(names.map((n) => lab.startDaemon(n)));
+    await Promise.all(
+      names.map((n) => lab.startDaemon(n, ['--metrics-addr', `${lab.host(n).addr}:${METRICS_PORT}`])),
+    );
+    writePrometheusTargets(lab);
     const first = lab.host('manager1');
     run(lab, 'manager1', [
       'swarm',
@@ -44,12 +61,15 @@ async function up(managers: number, workers: number, heartbeat: string): Promise
       run(lab, w, ['swarm', 'join', '--token', token, `${first.addr}:2377`]);
     process.stdout.write(`lab ${lab.id} is up\n`);
     for (const h of lab.state.hosts)
-      process.stdout.write(`  ${h.name.padEnd(10)} ${h.addr.padEnd(15)} TSSWARM_HOST=unix://${h.socket}\n`);
+      process.stdout.write(
+        `  ${h.name.padEnd(10)} ${h.addr.padEnd(15)} TSSWARM_HOST=unix://${h.socket}  metrics http://${h.addr}:${METRICS_PORT}/metrics\n`,
+      );
     process.stdout.write(
       `remove it with: node ${join(dirname(fileURLToPath(import.meta.url)), 'main.js')} down ${lab.id}\n`,
     );
   } catch (err) {
     await lab.down();
+    rmSync(join(PROMETHEUS_TARGETS_DIR, `${lab.id}.json`), { force: true });
     throw err;
   }
 }
@@ -73,7 +93,10 @@ async function main(argv: string[]): Promise<void> {
   if (cmd === 'down') {
     const targets = rest.includes('--all') ? ids() : rest.filter((a) => !a.startsWith('-'));
     if (targets.length === 0) throw new Error('usage: down <lab id>... | --all');
-    for (const id of targets) await Lab.load(id, { tsswarm }).down();
+    for (const id of targets) {
+      await Lab.load(id, { tsswarm }).down();
+      rmSync(join(PROMETHEUS_TARGETS_DIR, `${id}.json`), { force: true });
+    }
     return;
   }
   if (cmd === 'ls') {
