@@ -78,8 +78,10 @@ test('Prometheus scrapes a 3-manager lab swarm: ready nodes, running tasks and a
       30_000,
     );
     t.deepEqual(hostsOf(ready), MANAGERS);
-    const leaders = await queryUntil(prom, 'swarm_manager_leader == 1', (s) => s.length === 1, 15_000);
-    t.is(leaders[0]!.metric.host, 'm1');
+    const leaderNow = async () =>
+      (await queryUntil(prom!, 'swarm_manager_leader == 1', (s) => s.length === 1, 15_000))[0]!.metric.host;
+    const leader = await leaderNow();
+    t.true(MANAGERS.includes(leader!));
 
     // A small service on the workers; Prometheus' running-task count must equal what the API lists.
     const create = docker(lab, 'm1', [
@@ -120,14 +122,16 @@ test('Prometheus scrapes a 3-manager lab swarm: ready nodes, running tasks and a
       (s) => s.length === 1 && s[0]!.value === 3,
       15_000,
     );
-    // Leader-only histograms come from the leader alone; it saw 3 tasks reach RUNNING.
+    // Leader-only histograms come from the leader alone; it saw 3 tasks reach RUNNING (unless leadership moved
+    // meanwhile, which a loaded machine may cause: then the new leader reports, with its own count).
     const delay = await queryUntil(
       prom,
       'swarm_dispatcher_scheduling_delay_seconds_count',
-      (s) => s.length === 1 && s[0]!.value === 3,
+      (s) => s.length === 1,
       15_000,
     );
-    t.is(delay[0]!.metric.host, 'm1');
+    t.is(delay[0]!.metric.host, await leaderNow());
+    if (delay[0]!.metric.host === leader) t.is(delay[0]!.value, 3);
 
     // /metrics passes promtool on a manager (only the Docker-named *_total gauges flagged) and on a worker.
     for (const h of ['m2', 'w1']) {
@@ -174,12 +178,14 @@ test('Prometheus scrapes a 3-manager lab swarm: ready nodes, running tasks and a
     await queryUntil(
       prom,
       'ALERTS{alertname="SwarmNodeDown",state="down"}',
-      (s) => s.length === 1 && s[0]!.metric.alertstate === 'pending',
+      (s) => s.length === 1 && ['pending', 'firing'].includes(s[0]!.metric.alertstate!),
       10_000,
     );
     t.log(`test body took ${Date.now() - started} ms`);
   } finally {
+    const teardown = Date.now();
     await prom?.stop();
     await lab.down();
+    t.log(`teardown (Prometheus, lab) took ${Date.now() - teardown} ms`);
   }
 });
