@@ -66,13 +66,13 @@ export class ManagerMetrics {
       });
     const histogram = (name: string, help: string, buckets = LATENCY_BUCKETS) =>
       new Histogram({ name, help, buckets, registers: [] });
+    const source = () => this.source;
     const raftGauge = (
       name: string,
       help: string,
       read: (s: ReturnType<ManagerMetricsSource['raft']['status']>) => number,
-    ) => {
-      const source = () => this.source;
-      return new Gauge({
+    ) =>
+      new Gauge({
         name,
         help,
         registers: [],
@@ -81,8 +81,6 @@ export class ManagerMetrics {
           if (s) this.set(read(s.raft.status()));
         },
       });
-    };
-    const source = () => this.source;
     this.store = {
       read_tx: histogram(
         'swarm_store_read_tx_latency_seconds',
