@@ -11,3 +11,4 @@ export {
   type ManagerMetricsOptions,
   type ManagerMetricsSource,
 } from './metrics/index.js';
+export { LogService, type LogMessage, type LogOptions, type LogSelector } from './logs/index.js';

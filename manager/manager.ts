@@ -21,6 +21,7 @@ import { Dispatcher } from './dispatcher/index.js';
 import { MembershipService, RoleManager } from './membership/index.js';
 import { OrchestratorLoop } from './orchestrator/index.js';
 import { SchedulerLoop } from './scheduling/index.js';
+import { addLogService, LogService } from './logs/index.js';
 import { addStoreService, ForwardingProposer, NO_LEADER_MESSAGE } from './store-forwarding.js';
 import type { ManagerMetrics } from './metrics/index.js';
 
@@ -51,6 +52,8 @@ export class Manager {
   readonly certificates: CertificateStore;
   readonly authority: CertificateAuthority;
   readonly dispatcher: Dispatcher;
+  /** Service and task logs from the agents (through the leader). */
+  readonly logs: LogService;
   private readonly membership: MembershipService;
   private readonly roles: RoleManager;
   private readonly orchestrator: OrchestratorLoop;
@@ -126,6 +129,15 @@ export class Manager {
       log: this.log,
     });
     this.dispatcher.register(this.server);
+    const broker = () => (this.raft.isLeader ? this.dispatcher.logs : undefined);
+    addLogService(this.server, broker, authz);
+    this.logs = new LogService({
+      broker,
+      leaderAddress: () => (this.raft.leader ? this.transport.peerAddress(this.raft.leader) : undefined),
+      certificates: this.certificates,
+      clusterId: o.clusterId,
+      log: this.log,
+    });
     this.membership = new MembershipService(
       this.raft,
       authz,
@@ -240,6 +252,7 @@ export class Manager {
     this.scheduler.stop();
     this.dispatcher.stop();
     this.forwarder.close();
+    this.logs.close();
     await this.raft.stop();
     this.transport.stop();
     this.server.forceShutdown();

@@ -96,6 +96,7 @@ export class Daemon {
           controlRoutes(
             () => this.swarm.store(),
             () => this.swarm.readBarrier(),
+            () => this.swarm.logs(),
           ),
           imageRoutes(this.images),
           containerRoutes(this.containers, this.execs),

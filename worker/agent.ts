@@ -15,6 +15,7 @@ import {
 import type { Config, Secret, Task } from '../api/index.js';
 import type { Executor } from './executor/executor.js';
 import { TaskReports } from './task-reports.js';
+import { LogPublisher } from './log-publisher.js';
 
 export interface AgentOptions {
   managers: () => string[];
@@ -49,9 +50,11 @@ export class Agent {
   private readonly configs = new Map<string, Config>();
   private readonly reports: TaskReports;
   private unsubscribe?: () => void;
+  private readonly logs: LogPublisher;
 
   constructor(private readonly o: AgentOptions) {
     this.log = o.log ?? createLogger({ component: 'agent' });
+    this.logs = new LogPublisher(o.executor, this.log);
     this.reports = new TaskReports(async (updates) => {
       if (!this.connected || !this.channel) throw new Error('no dispatcher session');
       await callUnary(this.channel.client, UPDATE_TASK_STATUS, { updates }, 10_000);
@@ -82,6 +85,11 @@ export class Agent {
       secrets: new Map(this.secrets),
       configs: new Map(this.configs),
     });
+  }
+
+  /** Log subscriptions this node is publishing now. */
+  get openLogStreams(): number {
+    return this.logs.open;
   }
 
   /** Set once the managers refuse this node's certificate because the node was removed (Docker's Swarm error). */
@@ -116,6 +124,8 @@ export class Agent {
       this.period = m.heartbeatPeriodMs;
       this.scheduleHeartbeat();
       if (m.assignments) this.assign(m.assignments);
+      for (const sub of m.logSubscriptions ?? [])
+        if (this.channel) this.logs.publish(this.channel.client, sub);
       this.reports.schedule();
       this.o.onRole?.(m.role);
     });
@@ -146,6 +156,7 @@ export class Agent {
     this.connected = false;
     if (this.heartbeat) clearTimeout(this.heartbeat);
     this.stream?.cancel();
+    this.logs.stopAll();
     this.attempt++;
     const delay = Math.min(5000, 100 * 2 ** Math.min(this.attempt, 6));
     this.log.debug('dispatcher session lost, reconnecting', { why, inMs: delay });
@@ -167,6 +178,7 @@ export class Agent {
     this.configs.clear();
     this.unsubscribe?.();
     this.reports.stop();
+    this.logs.stopAll();
     if (this.heartbeat) clearTimeout(this.heartbeat);
     if (this.retry) clearTimeout(this.retry);
     this.retry = undefined;

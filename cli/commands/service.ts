@@ -1,4 +1,4 @@
-// `tsswarm service create|ls|ps|inspect|update|scale|rollback|rm`.
+// `tsswarm service create|ls|ps|inspect|update|scale|rollback|rm|logs`.
 import type { Command } from 'commander';
 import type { Node, Secret, Service, ServiceSpec, Task } from '../../api/index.js';
 import type { ApiClient } from '../client.js';
@@ -10,6 +10,7 @@ import { addUpdateListFlags, applyUpdateFlags, type UpdateFlags } from '../servi
 import { waitForConvergence } from '../service/progress.js';
 import { serviceRow, taskRows } from '../service/render.js';
 import { prettyService } from '../service/pretty.js';
+import { registerServiceLogs } from '../service/logs-command.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -207,6 +208,8 @@ export function registerService(program: Command): void {
       process.stdout.write(`${ref}\n`);
       await converge(client, current.ID, flags, 'rolledBack');
     });
+
+  registerServiceLogs(service);
 
   service
     .command('rm')

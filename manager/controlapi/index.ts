@@ -5,6 +5,8 @@ import { serviceRoutes } from './services.js';
 import { taskRoutes } from './tasks.js';
 import { configRoutes, secretRoutes } from './secrets-configs.js';
 import { nodeRoutes } from './nodes.js';
+import { logRoutes } from './logs.js';
+import type { LogService } from '../logs/index.js';
 
 export { parseFilters, type Filters } from './filters.js';
 export { lookup } from './lookup.js';
@@ -16,7 +18,11 @@ export type { StoreSource } from './store-source.js';
  * `readBarrier`, when given, makes any GET with `?linearizable=1` wait until this replica has applied everything
  * committed before the request (Raft ReadIndex): a follower then answers no staler than the leader would.
  */
-export function controlRoutes(store: StoreSource, readBarrier?: () => Promise<void>) {
+export function controlRoutes(
+  store: StoreSource,
+  readBarrier?: () => Promise<void>,
+  logs?: () => LogService,
+) {
   return (app: FastifyInstance): void => {
     if (readBarrier) {
       // A callback hook: ordinary requests pay no promise for it.
@@ -31,5 +37,6 @@ export function controlRoutes(store: StoreSource, readBarrier?: () => Promise<vo
     secretRoutes(store)(app);
     configRoutes(store)(app);
     nodeRoutes(store)(app);
+    if (logs) logRoutes(store, logs)(app);
   };
 }

@@ -14,6 +14,7 @@ import {
 } from '../../api/index.js';
 import { MANAGER_ROLE, WORKER_ROLE, serveUnary, unaryMethod, type Authorizer } from '../../pki/index.js';
 import type { MemoryStore, StoreEvent } from '../store/index.js';
+import { LogBroker, type LogSubscription } from '../logs/index.js';
 import { AssignmentTracker, forNode, type Assignments } from './assignments.js';
 import { StatusBatcher, validateUpdates } from './status-updates.js';
 
@@ -30,6 +31,13 @@ export const SESSION: grpc.MethodDefinition<unknown, unknown> = {
   responseDeserialize: (b: Buffer) => decode(b),
 };
 
+/** Agent → manager: the lines of a log subscription (bidirectional so the manager can end it). */
+export const PUBLISH_LOGS: grpc.MethodDefinition<unknown, unknown> = {
+  ...SESSION,
+  path: `/${DISPATCHER_SERVICE}/PublishLogs`,
+  requestStream: true,
+};
+
 export interface SessionRequest {
   description: NodeDescription;
   /** The node's address as the manager should record it. */
@@ -44,6 +52,8 @@ export interface SessionMessage {
   role: 'manager' | 'worker';
   /** The node's tasks (and the secrets and configs they need): the full set in the first message, then changes. */
   assignments?: Assignments;
+  /** Logs to publish over PublishLogs. */
+  logSubscriptions?: LogSubscription[];
 }
 
 export interface HeartbeatResponse {
@@ -70,6 +80,8 @@ export class Dispatcher {
   private timer?: NodeJS.Timeout;
   private active = false;
   private readonly log: Logger;
+  /** Service and task logs gathered from the agents (leader only, as the sessions). */
+  readonly logs: LogBroker;
 
   constructor(
     private readonly store: MemoryStore,
@@ -84,12 +96,55 @@ export class Dispatcher {
   ) {
     this.log = o.log ?? createLogger({ component: 'dispatcher' });
     this.statuses = new StatusBatcher(store);
+    this.logs = new LogBroker(store, {
+      send: (node, sub) => this.sendLogSubscription(node, sub),
+      log: this.log,
+    });
+  }
+
+  private sendLogSubscription(nodeId: string, sub: LogSubscription): boolean {
+    const s = this.sessions.get(nodeId);
+    if (!s || !this.active) return false;
+    try {
+      s.call.write({
+        sessionId: s.sessionId,
+        heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
+        role: this.desiredRole(nodeId),
+        logSubscriptions: [sub],
+      } satisfies SessionMessage);
+      return true;
+    } catch (err) {
+      this.log.debug('could not send a log subscription', { node: nodeId, err: errorMessage(err) });
+      return false;
+    }
   }
 
   register(server: grpc.Server): void {
     server.addService(
-      { Session: SESSION, Heartbeat: HEARTBEAT, UpdateTaskStatus: UPDATE_TASK_STATUS },
       {
+        Session: SESSION,
+        Heartbeat: HEARTBEAT,
+        UpdateTaskStatus: UPDATE_TASK_STATUS,
+        PublishLogs: PUBLISH_LOGS,
+      },
+      {
+        PublishLogs: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+          this.authz
+            .require(call as never, [WORKER_ROLE, MANAGER_ROLE])
+            .then((id) => {
+              this.requireActive();
+              this.logs.publish(id.nodeId, call);
+            })
+            .catch((err: unknown) =>
+              call.emit('error', {
+                code:
+                  err instanceof PermissionDenied
+                    ? grpc.status.PERMISSION_DENIED
+                    : grpc.status.FAILED_PRECONDITION,
+                details: errorMessage(err),
+              }),
+            );
+        },
         UpdateTaskStatus: serveUnary(async (req, call) => {
           const id = await this.authz.require(call as never, [WORKER_ROLE, MANAGER_ROLE]);
           this.requireActive();
@@ -157,8 +212,11 @@ export class Dispatcher {
         ),
       } satisfies SessionMessage);
       call.on('cancelled', () => {
-        if (this.sessions.get(nodeId) === session) this.sessions.delete(nodeId);
+        if (this.sessions.get(nodeId) !== session) return;
+        this.sessions.delete(nodeId);
+        this.logs.onSessionLost(nodeId);
       });
+      this.logs.onSession(nodeId);
     } catch (err) {
       // grpc-js ends a server stream with a status when the call emits it as an error.
       call.emit('error', {
@@ -225,6 +283,7 @@ export class Dispatcher {
     if (this.active) return;
     this.active = true;
     this.unwatch = this.store.watch((events) => this.onStoreEvents(events));
+    this.logs.start();
     const now = Date.now();
     for (const n of this.store.view((tx) => tx.all('node'))) this.lastSeen.set(n.ID, now);
     this.timer = setInterval(() => void this.markDown(), Math.max(50, this.o.heartbeatPeriodMs() / 2));
@@ -237,6 +296,7 @@ export class Dispatcher {
     this.unwatch?.();
     this.unwatch = undefined;
     this.statuses.stop();
+    this.logs.stop();
     this.changed.clear();
     for (const s of this.sessions.values()) s.call.end();
     this.sessions.clear();

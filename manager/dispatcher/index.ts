@@ -4,6 +4,7 @@ export {
   SESSION,
   HEARTBEAT,
   UPDATE_TASK_STATUS,
+  PUBLISH_LOGS,
   type SessionRequest,
   type SessionMessage,
   type HeartbeatResponse,

@@ -33,6 +33,10 @@ export class ObservedExecutor implements Executor {
     return this.inner.onStatus(listener);
   }
 
+  logs(...args: Parameters<NonNullable<Executor['logs']>>): Promise<void> {
+    return this.inner.logs ? this.inner.logs(...args) : Promise.resolve();
+  }
+
   start(): Promise<void> {
     return this.inner.start();
   }

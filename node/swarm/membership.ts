@@ -18,6 +18,7 @@ import {
   newClusterObject,
   requestRaftJoin,
   selfNodeObject,
+  type LogService,
   type ManagerMetrics,
   type MemoryStore,
 } from '../../manager/index.js';
@@ -414,6 +415,12 @@ export class SwarmMembership {
     if (!this.state) throw new NotManager(INACTIVE_MANAGER_MESSAGE);
     if (!this.manager) throw new NotManager();
     return this.manager.store;
+  }
+
+  /** Service and task logs (a manager's; through the leader). */
+  logs(): LogService {
+    this.store();
+    return this.manager!.logs;
   }
 
   swarm(): Swarm {

@@ -1,6 +1,8 @@
 // The boundary between the agent (assignments from the dispatcher, status reports back) and whatever runs tasks:
 // the runtime-backed executor on real nodes, a fake one in integration tests.
 import type { Config, Secret, Task, TaskStatus } from '../../api/index.js';
+import type { LogOptions, LogSelector } from '../../manager/logs/index.js';
+import type { TaskLogLine } from './task-logs.js';
 
 /** One observed change of a task on this node; `status.State` only ever moves forward. */
 export interface TaskStatusReport {
@@ -26,6 +28,16 @@ export interface Executor {
   setAssignments(tasks: Task[], dependencies?: TaskDependencies): void;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (report: TaskStatusReport) => void): () => void;
+  /**
+   * The log lines of this node's containers of the selected tasks, in batches; with `options.follow` it keeps
+   * streaming until `signal` aborts. Executors without containers have no logs.
+   */
+  logs?(
+    selector: LogSelector,
+    options: LogOptions,
+    emit: (lines: TaskLogLine[]) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Adopts what survived a daemon restart (containers labelled with their task) before the first assignments. */
   start(): Promise<void>;
   /** Stops watching; leaves containers running (live restore). */

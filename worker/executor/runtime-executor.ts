@@ -17,6 +17,7 @@ import {
   type TaskStatusReport,
 } from './executor.js';
 import { TaskController, type Adopted } from './task-controller.js';
+import { readTaskLogs } from './task-logs.js';
 import { MESSAGES, stateOfContainer } from './task-steps.js';
 
 export interface RuntimeExecutorOptions {
@@ -66,6 +67,10 @@ export class RuntimeExecutor implements Executor {
         this.log.error('status listener failed', { task: r.taskId, err: errorMessage(err) });
       }
     }
+  }
+
+  logs(...args: Parameters<NonNullable<Executor['logs']>>): Promise<void> {
+    return readTaskLogs(this.o.containers, ...args);
   }
 
   start(): Promise<void> {
