@@ -10,6 +10,7 @@ import { registerSwarm } from './commands/swarm.js';
 import { registerNode } from './commands/node.js';
 import { registerImage } from './commands/image.js';
 import { registerContainer } from './commands/container.js';
+import { registerEvents } from './commands/events.js';
 import { CliError } from './context.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerNode(program);
   registerImage(program);
   registerContainer(program);
+  registerEvents(program);
   return program;
 }
 

@@ -3,6 +3,7 @@ export { Manager, type ManagerOptions } from './manager.js';
 export { newClusterObject, selfNodeObject, DEFAULT_SWARM_SPEC } from './cluster-objects.js';
 export { controlRoutes } from './controlapi/index.js';
 export { MemoryStore } from './store/index.js';
+export { EventsHub, eventRoutes } from './events/index.js';
 export { requestRaftJoin, MembershipService } from './membership/index.js';
 export { NO_LEADER_MESSAGE } from './store-forwarding.js';
 export {

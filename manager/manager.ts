@@ -24,6 +24,7 @@ import { SchedulerLoop } from './scheduling/index.js';
 import { addLogService, LogService } from './logs/index.js';
 import { addStoreService, ForwardingProposer, NO_LEADER_MESSAGE } from './store-forwarding.js';
 import type { ManagerMetrics } from './metrics/index.js';
+import type { EventsHub } from './events/index.js';
 
 export interface ManagerOptions {
   /** <data-root>/swarm */
@@ -44,6 +45,8 @@ export interface ManagerOptions {
   log?: Logger;
   /** The daemon's manager collectors: fed by the store and Raft, attached while this manager runs. */
   metrics?: ManagerMetrics;
+  /** The node's event hub: publishes the swarm events of the changes this manager applies while it runs. */
+  events?: EventsHub;
 }
 
 export class Manager {
@@ -63,6 +66,7 @@ export class Manager {
   private readonly transport: GrpcTransport;
   private readonly log: Logger;
   private started = false;
+  private detachEvents?: () => void;
 
   constructor(readonly o: ManagerOptions) {
     this.log = o.log ?? createLogger({ component: 'manager', node: o.nodeId });
@@ -181,6 +185,7 @@ export class Manager {
     await this.raft.start();
     this.started = true;
     this.o.metrics?.attach(this);
+    this.detachEvents = this.o.events?.attach(this.store);
     this.log.info('manager started', { listen: this.o.listenAddr, advertise: this.o.advertiseAddr });
   }
 
@@ -246,6 +251,8 @@ export class Manager {
     if (!this.started) return;
     this.started = false;
     this.o.metrics?.detach(this);
+    this.detachEvents?.();
+    this.detachEvents = undefined;
     this.membership.stop();
     this.roles.stop();
     this.orchestrator.stop();

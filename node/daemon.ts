@@ -7,7 +7,7 @@ import { systemRoutes, type SystemState } from './http/system-routes.js';
 import { DEFAULT_HOST, prepareSocket, removeSocket, restrictSocket, socketPathOf } from './api-socket.js';
 import { SwarmMembership } from './swarm/membership.js';
 import { swarmRoutes } from './swarm/routes.js';
-import { controlRoutes } from '../manager/index.js';
+import { controlRoutes, eventRoutes } from '../manager/index.js';
 import { join } from 'node:path';
 import { ContainerManager, ExecSessions, ImageStore } from '../runtime/index.js';
 import { imageRoutes } from './http/image-routes.js';
@@ -98,6 +98,7 @@ export class Daemon {
             () => this.swarm.readBarrier(),
             () => this.swarm.logs(),
           ),
+          eventRoutes(this.swarm.events),
           imageRoutes(this.images),
           containerRoutes(this.containers, this.execs),
         ]);

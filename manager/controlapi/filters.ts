@@ -16,6 +16,7 @@ export function parseFilters(raw: unknown, allowed: readonly string[]): Filters 
     throw new InvalidArgument('invalid filter: must be an object');
   for (const [key, value] of Object.entries(parsed)) {
     if (!allowed.includes(key)) throw new InvalidArgument(`invalid filter '${key}'`);
+    if (value === null || typeof value !== 'object') throw new InvalidArgument('invalid filter');
     const values = Array.isArray(value)
       ? value.map(String)
       : Object.keys(value as object).filter((k) => (value as Record<string, unknown>)[k]);

@@ -199,6 +199,11 @@ export class MemoryStore {
     for (const l of this.listeners) l(events);
   }
 
+  /** Current watch subscribers (a leak check for long-lived consumers). */
+  get watchCount(): number {
+    return this.listeners.size;
+  }
+
   /** Subscribes to committed changes; returns the unsubscribe function. Events' objects are read-only. */
   watch(listener: StoreListener): () => void {
     this.listeners.add(listener);

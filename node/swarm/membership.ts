@@ -14,6 +14,7 @@ import {
   type SwarmSpec,
 } from '../../api/index.js';
 import {
+  EventsHub,
   Manager,
   newClusterObject,
   requestRaftJoin,
@@ -76,6 +77,8 @@ export class SwarmMembership {
   private identity?: NodeIdentityFiles;
   private roleChange?: Promise<void>;
   private readonly dir: string;
+  /** The node's events (GET /events): swarm events are published into it while this node is a manager. */
+  readonly events = new EventsHub();
 
   constructor(
     dataRoot: string,
@@ -256,6 +259,7 @@ export class SwarmMembership {
       peers: s.managers,
       log: this.log.child({ component: 'manager' }),
       metrics: this.metrics?.manager,
+      events: this.events,
     });
     await m.start();
     this.manager = m;
