@@ -26,6 +26,8 @@ export interface UpdateStep {
 const NS_PER_MS = 1e6;
 /** Time a new task may take to start (pull, create) before its monitor period begins. */
 const STARTUP_ALLOWANCE_MS = 60_000;
+/** stop-first: how long a new task waits at READY for the old one to stop (its node may be gone). */
+const STOP_WAIT_MS = 30_000;
 
 export function isUpToDate(service: Service, t: Task): boolean {
   return isDeepStrictEqual(t.Spec, service.Spec.TaskTemplate);
@@ -108,11 +110,23 @@ export function updateStep(service: Service, tasks: Task[], nowMs: number): Upda
   let inProgress = 0;
   let lastSettledMs = 0;
   let wake = Infinity;
+  const all = groupSlots(mine);
   for (const s of slots) {
     const fresh = s.runnable.filter((t) => isUpToDate(service, t));
     if (fresh.length === 0) continue;
     const newest = fresh.reduce((a, b) => (a.CreatedAt >= b.CreatedAt ? a : b));
     if (newest.CreatedAt < since) continue;
+    // stop-first: the new task waits at READY until the old one has stopped, then is told to run.
+    if (newest.DesiredState === 'ready') {
+      const stopping = (all.get(s.key)?.history ?? []).some(
+        (t) => !isUpToDate(service, t) && !isTerminal(t.Status.State),
+      );
+      const waited = msSince(newest.CreatedAt, nowMs);
+      if (!stopping || waited >= STOP_WAIT_MS) out.update.push({ ...newest, DesiredState: 'running' });
+      else wake = Math.min(wake, STOP_WAIT_MS - waited);
+      inProgress++;
+      continue;
+    }
     const running = newest.Status.State === 'running';
     if (running)
       for (const old of s.runnable.filter((t) => !isUpToDate(service, t)))
@@ -143,10 +157,17 @@ export function updateStep(service: Service, tasks: Task[], nowMs: number): Upda
     const room = parallelism === 0 ? toStart.length : Math.max(0, parallelism - inProgress);
     for (const s of toStart.slice(0, room)) {
       const old = s.runnable[0]!;
-      out.create.push(
-        newTask(service, old.Slot !== undefined ? { slot: old.Slot } : { nodeId: old.NodeID }, now),
+      const task = newTask(
+        service,
+        old.Slot !== undefined ? { slot: old.Slot } : { nodeId: old.NodeID },
+        now,
       );
-      if (!startFirst) for (const t of s.runnable) out.update.push({ ...t, DesiredState: 'shutdown' });
+      if (!startFirst) {
+        // Swarm's stop-first: the replacement is placed and prepared, but starts once the old task stopped.
+        task.DesiredState = 'ready';
+        for (const t of s.runnable) out.update.push({ ...t, DesiredState: 'shutdown' });
+      }
+      out.create.push(task);
     }
   }
   if (Number.isFinite(wake)) out.wakeInMs = Math.max(1, Math.ceil(wake));

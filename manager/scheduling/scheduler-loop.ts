@@ -14,7 +14,9 @@ const holdsNode = (t: Task) =>
   rank(t.Status.State) >= rank('assigned') &&
   rank(t.Status.State) <= rank('running') &&
   rank(t.DesiredState) <= rank('running');
-const waiting = (t: Task) => rank(t.Status.State) < rank('assigned') && t.DesiredState === 'running';
+// Desired READY too: a stop-first replacement is placed and prepared while the task it replaces stops.
+const waiting = (t: Task) =>
+  rank(t.Status.State) < rank('assigned') && rank(t.DesiredState) <= rank('running');
 
 export class SchedulerLoop {
   private readonly loop: StoreLoop;

@@ -43,6 +43,9 @@ test('docker service create --replicas 3 converges on real containers; scale, up
       'web',
       '--replicas',
       '3',
+      // sleep as PID 1 ignores SIGTERM: each stop-first step waits out the grace period before the new task starts.
+      '--stop-grace-period',
+      '1s',
       'busybox:local',
       'sleep',
       '300',

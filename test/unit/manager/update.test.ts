@@ -51,22 +51,33 @@ test('stop-first with parallelism 1: one slot at a time, each monitored before t
     step.update.map((x) => `${x.Slot}:${x.DesiredState}`),
     ['1:shutdown'],
   );
-  // Apply: slot 1's old task stops, the new one runs from now.
+  // The replacement is placed and prepared but held at READY while the old task stops.
+  t.is(step.create[0]!.DesiredState, 'ready');
   const s2: Service = { ...s, UpdateStatus: step.status };
-  const slot1 = {
+  const prepared = {
     ...step.create[0]!,
-    Status: { ...step.create[0]!.Status, State: 'running' as const, Timestamp: iso(now) },
+    NodeID: 'n1',
+    Status: { ...step.create[0]!.Status, State: 'ready' as const, Timestamp: iso(now) },
   };
-  let state = [
-    {
-      ...tasks[0]!,
-      DesiredState: 'shutdown' as const,
-      Status: { ...tasks[0]!.Status, State: 'shutdown' as const },
-    },
-    tasks[1]!,
-    tasks[2]!,
-    slot1,
-  ];
+  const stopping = { ...tasks[0]!, DesiredState: 'shutdown' as const };
+  let hold = updateStep(s2, [stopping, tasks[1]!, tasks[2]!, prepared], now + 100);
+  t.deepEqual(hold.update, [], 'not started while the old task still runs');
+  t.is(hold.create.length, 0);
+  t.true(hold.wakeInMs! > 0, 'woken to give up waiting on an old task that never reports');
+  const stopped = { ...stopping, Status: { ...stopping.Status, State: 'shutdown' as const } };
+  hold = updateStep(s2, [stopped, tasks[1]!, tasks[2]!, prepared], now + 200);
+  t.deepEqual(
+    hold.update.map((x) => `${x.ID}:${x.DesiredState}`),
+    [`${prepared.ID}:running`],
+    'told to run once the old task stopped',
+  );
+  // Apply: the new one runs from now.
+  const slot1 = {
+    ...prepared,
+    DesiredState: 'running' as const,
+    Status: { ...prepared.Status, State: 'running' as const, Timestamp: iso(now) },
+  };
+  let state = [stopped, tasks[1]!, tasks[2]!, slot1];
   now += 1000;
   step = updateStep(s2, state, now);
   t.is(step.create.length, 0, 'slot 1 is still in its monitor period');
