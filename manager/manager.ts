@@ -185,7 +185,7 @@ export class Manager {
     await this.raft.start();
     this.started = true;
     this.o.metrics?.attach(this);
-    this.detachEvents = this.o.events?.attach(this.store);
+    this.detachEvents = this.o.events?.attach(this.store, this.log);
     this.log.info('manager started', { listen: this.o.listenAddr, advertise: this.o.advertiseAddr });
   }
 

@@ -1,6 +1,7 @@
 // The node's event stream: a bounded history (for `since` replays, as dockerd's buffer) and the live
 // subscribers of GET /events. A manager attaches its store's watch, so every manager, leader or follower,
 // publishes the swarm events of the changes it applies.
+import { errorMessage, type Logger } from '../../api/index.js';
 import type { Filters } from '../controlapi/filters.js';
 import type { MemoryStore } from '../store/index.js';
 import { eventMatches } from './filter.js';
@@ -42,11 +43,20 @@ export class EventsHub {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Publishes the swarm events of `store`'s committed changes until the returned function is called. */
-  attach(store: MemoryStore): () => void {
+  /**
+   * Publishes the swarm events of `store`'s committed changes until the returned function is called.
+   * Nothing thrown here reaches the store (whose other watchers must still hear the change).
+   */
+  attach(store: MemoryStore, log?: Logger): () => void {
     const unwatch = store.watch((changes) => {
       const now = this.now();
-      for (const c of changes) for (const e of eventsOfChange(c, now)) this.publish(e);
+      for (const c of changes) {
+        try {
+          for (const e of eventsOfChange(c, now)) this.publish(e);
+        } catch (err) {
+          log?.warn('no event for a store change', { kind: c.kind, id: c.obj?.ID, err: errorMessage(err) });
+        }
+      }
     });
     const detach = () => {
       unwatch();

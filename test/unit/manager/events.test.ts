@@ -305,3 +305,21 @@ test('GET /events: a past window is answered and closed; bad input is a 400 with
   t.is(hub.subscriberCount, 0);
   await app.close();
 });
+
+test('a change the hub cannot map is logged and never breaks the store or its other watchers', async (t) => {
+  const { store } = storeCluster(1);
+  const hub = new EventsHub();
+  const warnings: string[] = [];
+  const log = createLogger({}, (line) => warnings.push(String(line)));
+  hub.attach(store, log);
+  const seen: string[] = [];
+  store.watch((changes) => seen.push(...changes.map((c) => c.op)));
+  await store.update((tx) => tx.create('service', service()));
+  // An UpdateStatus without a State cannot be named in an event.
+  const broken = { ...store.view((tx) => tx.get('service', 'svc1'))!, UpdateStatus: {} as never };
+  await t.notThrowsAsync(store.update((tx) => tx.update('service', broken)));
+  t.deepEqual(seen, ['create', 'update']);
+  t.is(hub.size, 1);
+  t.is(warnings.length, 1);
+  t.regex(warnings[0]!, /no event for a store change/);
+});
