@@ -25,6 +25,8 @@ export interface AgentOptions {
   addr: string;
   /** Called with the role the cluster wants for this node, on every session message and heartbeat. */
   onRole?: (role: 'manager' | 'worker') => void;
+  /** Called with the managers' addresses the dispatcher sends (the next reconnect tries them). */
+  onManagers?: (addrs: string[]) => void;
   /** Runs the tasks the dispatcher assigns to this node; without one the node takes no tasks. */
   executor?: Executor;
   /** Observes each successful heartbeat's round trip in seconds (metrics). */
@@ -38,6 +40,7 @@ export class Agent {
   private stream?: grpc.ClientReadableStream<unknown>;
   private heartbeat?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
+  private answer?: NodeJS.Timeout;
   private attempt = 0;
   private readonly log: Logger;
   /** The latest session's heartbeat period (ms). */
@@ -115,8 +118,11 @@ export class Agent {
     );
     this.stream = stream;
     // A manager that accepts the call but never answers (e.g. it is not the leader yet) is left for the next one.
+    // The timer belongs to this attempt only: a later session must not be dropped by an earlier attempt's.
+    if (this.answer) clearTimeout(this.answer);
     const answer = setTimeout(() => this.reconnectLater('no answer from the dispatcher'), 3000);
     answer.unref();
+    this.answer = answer;
     stream.on('data', (m: SessionMessage) => {
       clearTimeout(answer);
       this.attempt = 0;
@@ -124,6 +130,7 @@ export class Agent {
       this.period = m.heartbeatPeriodMs;
       this.scheduleHeartbeat();
       if (m.assignments) this.assign(m.assignments);
+      if (m.managers?.length) this.o.onManagers?.(m.managers);
       for (const sub of m.logSubscriptions ?? [])
         if (this.channel) this.logs.publish(this.channel.client, sub);
       this.reports.schedule();
@@ -143,6 +150,7 @@ export class Agent {
           this.o.onHeartbeat?.((performance.now() - sent) / 1000);
           this.period = r.heartbeatPeriodMs;
           this.scheduleHeartbeat();
+          if (r.managers?.length) this.o.onManagers?.(r.managers);
           this.o.onRole?.(r.role);
         },
         (err) => this.reconnectLater(errorMessage(err)),
@@ -155,10 +163,15 @@ export class Agent {
     if (!this.running || this.retry) return;
     this.connected = false;
     if (this.heartbeat) clearTimeout(this.heartbeat);
+    if (this.answer) clearTimeout(this.answer);
     this.stream?.cancel();
     this.logs.stopAll();
     this.attempt++;
-    const delay = Math.min(5000, 100 * 2 ** Math.min(this.attempt, 6));
+    // One quick round over every known manager, then back off, but retry at least twice per heartbeat period:
+    // a new leader marks nodes down that have not reconnected within 3 periods of its election.
+    const round = Math.max(1, this.o.managers().length);
+    const backoff = 50 * 2 ** Math.max(0, Math.min(this.attempt - round, 7));
+    const delay = Math.min(5000, this.period / 2, backoff);
     this.log.debug('dispatcher session lost, reconnecting', { why, inMs: delay });
     if (/was removed from the swarm/.test(why) && !this.removal) {
       this.removal = why;
@@ -181,6 +194,7 @@ export class Agent {
     this.logs.stopAll();
     if (this.heartbeat) clearTimeout(this.heartbeat);
     if (this.retry) clearTimeout(this.retry);
+    if (this.answer) clearTimeout(this.answer);
     this.retry = undefined;
     this.stream?.cancel();
     this.channel?.close();

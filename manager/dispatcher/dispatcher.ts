@@ -54,11 +54,15 @@ export interface SessionMessage {
   assignments?: Assignments;
   /** Logs to publish over PublishLogs. */
   logSubscriptions?: LogSubscription[];
+  /** The managers' addresses (first message): agents reach a new leader through them, as Swarm's do. */
+  managers?: string[];
 }
 
 export interface HeartbeatResponse {
   heartbeatPeriodMs: number;
   role: 'manager' | 'worker';
+  /** The managers' addresses, so a worker that joined before a manager did learns of it. */
+  managers: string[];
 }
 
 const MISSED_PERIODS_FOR_DOWN = 3;
@@ -159,10 +163,18 @@ export class Dispatcher {
           return {
             heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
             role: this.desiredRole(id.nodeId),
+            managers: this.managerAddrs(),
           } satisfies HeartbeatResponse;
         }),
       },
     );
+  }
+
+  private managerAddrs(): string[] {
+    return this.store
+      .view((tx) => tx.find('node', 'role', 'manager'))
+      .map((n) => n.ManagerStatus?.Addr)
+      .filter((a): a is string => !!a);
   }
 
   private desiredRole(nodeId: string): 'manager' | 'worker' {
@@ -210,6 +222,7 @@ export class Dispatcher {
         assignments: this.named(
           session.tracker.full(this.store.view((tx) => tx.find('task', 'node', nodeId))),
         ),
+        managers: this.managerAddrs(),
       } satisfies SessionMessage);
       call.on('cancelled', () => {
         if (this.sessions.get(nodeId) !== session) return;

@@ -123,11 +123,22 @@ export class SwarmMembership {
       clusterId: s.clusterId,
       addr: s.advertiseAddr.replace(/:\d+$/, ''),
       onRole: (role) => this.followRole(role),
+      onManagers: (addrs) => this.learnManagers(addrs),
       executor: this.executor,
       onHeartbeat: this.metrics?.heartbeat,
       log: this.log.child({ component: 'agent' }),
     });
     this.agent.start();
+  }
+
+  /** Keeps the managers the dispatcher names (a worker that joined before them fails over to them). */
+  private learnManagers(addrs: string[]): void {
+    const s = this.state;
+    if (!s) return;
+    const known = s.managers.map((m) => m.addr);
+    if (known.length === addrs.length && addrs.every((a) => known.includes(a))) return;
+    s.managers = addrs.map((addr) => ({ id: s.managers.find((m) => m.addr === addr)?.id ?? '', addr }));
+    saveSwarmState(this.dir, s);
   }
 
   /** Promotion and demotion, as the cluster asks through the dispatcher (one change at a time). */

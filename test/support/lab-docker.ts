@@ -15,11 +15,17 @@ export function dockerOn(lab: Lab, host: string, args: string[]) {
   });
 }
 
-/** Polls `fn` until it returns something truthy, failing after `ms` with `what`. */
-export async function eventually<T>(fn: () => T | undefined | false, ms: number, what: string): Promise<T> {
+type Maybe<T> = T | undefined | false;
+
+/** Polls `fn` (sync or async) until it gives something truthy, failing after `ms` with `what`. */
+export async function eventually<T>(
+  fn: () => Maybe<T> | Promise<Maybe<T>>,
+  ms: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));

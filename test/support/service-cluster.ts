@@ -35,22 +35,24 @@ export async function serviceCluster(workers: number, fake: FakeExecutorOptions 
     Spec: { Dispatcher: { HeartbeatPeriod: 300e6 } },
   });
   nodes.push({ swarm: manager.swarm, executor: managerExec, id: manager.id });
-  const token = manager.swarm.swarm().JoinTokens.Worker;
-  /** Joins one more worker with its own fake executor. */
-  const addWorker = async () => {
+  const tokens = manager.swarm.swarm().JoinTokens;
+  /** Joins one more node with its own fake executor: a worker, or a manager (also running tasks). */
+  const join_ = async (role: 'worker' | 'manager') => {
     const executor = new FakeExecutor(fake);
     await executor.start();
-    const swarm = new SwarmMembership(join(dir.path, `w${nodes.length}`), quiet, executor);
+    const swarm = new SwarmMembership(join(dir.path, `n${nodes.length}`), quiet, executor);
     await swarm.join({
       ListenAddr: `127.0.0.1:${await freePort()}`,
       AdvertiseAddr: '127.0.0.1',
       RemoteAddrs: [`127.0.0.1:${port}`],
-      JoinToken: token,
+      JoinToken: role === 'manager' ? tokens.Manager : tokens.Worker,
     });
     const node = { swarm, executor, id: swarm.info().NodeID };
     nodes.push(node);
     return node;
   };
+  const addWorker = () => join_('worker');
+  const addManager = () => join_('manager');
   for (let i = 0; i < workers; i++) await addWorker();
   const store = manager.swarm.store();
   const api = createHttpServer(quiet, [controlRoutes(() => store)]);
@@ -74,5 +76,5 @@ export async function serviceCluster(workers: number, fake: FakeExecutorOptions 
     for (const n of [...nodes].reverse()) await n.swarm.stop();
     dir.remove();
   };
-  return { nodes, store, api, tasks, running, ready, createService, addWorker, stop };
+  return { nodes, store, api, tasks, running, ready, createService, addWorker, addManager, stop };
 }
