@@ -12,8 +12,12 @@ type PublishCall = grpc.ServerDuplexStream<unknown, unknown>;
 
 interface ActiveSubscription {
   sub: LogSubscription;
-  /** Nodes told about the subscription. */
+  /** Nodes whose logs the subscription wants. */
   nodes: Set<string>;
+  /** Nodes whose agents were handed the subscription. */
+  sent: Set<string>;
+  /** Waits for the sessions of nodes not connected when the subscription began. */
+  timers: Set<NodeJS.Timeout>;
   /** Nodes that have not finished publishing (no follow). */
   pending: Set<string>;
   calls: Set<PublishCall>;
@@ -24,6 +28,8 @@ interface ActiveSubscription {
 export interface LogBrokerOptions {
   /** Hands a node's agent the subscription through its session; false when the node has no session. */
   send: (nodeId: string, sub: LogSubscription) => boolean;
+  /** How long a reading (no follow) waits for a node without a session (ms, default 5000). */
+  sessionGraceMs?: number;
   log?: Logger;
 }
 
@@ -84,6 +90,8 @@ export class LogBroker {
       const active: ActiveSubscription = {
         sub,
         nodes: new Set(),
+        sent: new Set(),
+        timers: new Set(),
         pending: new Set(),
         calls: new Set(),
         onMessages,
@@ -91,6 +99,7 @@ export class LogBroker {
           if (this.subs.get(sub.id) !== active) return;
           this.subs.delete(sub.id);
           signal.removeEventListener('abort', onAbort);
+          for (const t of active.timers) clearTimeout(t);
           for (const c of active.calls) c.end();
           active.calls.clear();
           resolve();
@@ -106,22 +115,39 @@ export class LogBroker {
 
   private addNode(a: ActiveSubscription, nodeId: string): void {
     if (a.nodes.has(nodeId)) return;
-    if (!this.o.send(nodeId, a.sub)) {
-      this.log.debug('no session to publish logs from', { node: nodeId, subscription: a.sub.id });
-      return;
-    }
     a.nodes.add(nodeId);
     if (!a.sub.options.follow) a.pending.add(nodeId);
+    if (this.o.send(nodeId, a.sub)) return void a.sent.add(nodeId);
+    // Not connected now (e.g. reconnecting): a follower gets it when its session is back (onSession); a
+    // reading waits a little for it, then goes on without that node's logs.
+    this.log.debug('no session to publish logs from yet', { node: nodeId, subscription: a.sub.id });
+    if (a.sub.options.follow) return;
+    const t = setTimeout(() => {
+      a.timers.delete(t);
+      if (!a.sent.has(nodeId) && a.pending.delete(nodeId)) {
+        this.log.warn('logs incomplete: node not connected', { node: nodeId, subscription: a.sub.id });
+        this.checkDone(a);
+      }
+    }, this.o.sessionGraceMs ?? 5000);
+    a.timers.add(t);
   }
 
   private checkDone(a: ActiveSubscription): void {
     if (!a.sub.options.follow && a.pending.size === 0) a.finish();
   }
 
-  /** A node's session (re)opened: it gets the followed subscriptions it takes part in again, new lines only. */
+  /**
+   * A node's session (re)opened: it gets the subscriptions it was not handed yet, and again those it follows
+   * (new lines only: what it sent before the break was delivered).
+   */
   onSession(nodeId: string): void {
     for (const a of this.subs.values()) {
-      if (!a.sub.options.follow || !a.nodes.has(nodeId)) continue;
+      if (!a.nodes.has(nodeId)) continue;
+      if (!a.sent.has(nodeId)) {
+        if (a.sub.options.follow || a.pending.has(nodeId)) if (this.o.send(nodeId, a.sub)) a.sent.add(nodeId);
+        continue;
+      }
+      if (!a.sub.options.follow) continue;
       const since = Date.now() / 1000;
       this.o.send(nodeId, { ...a.sub, options: { ...a.sub.options, tail: undefined, since } });
     }

@@ -3,7 +3,7 @@
 // agents; bad input is refused; followers that disconnect leave no worker-side stream or open log file behind.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
@@ -29,6 +29,17 @@ function parse(out: string): Parsed[] {
       if (!m) throw new Error(`unexpected log line: ${JSON.stringify(l)}`);
       return { slot: Number(m[1]), task: m[2]!, node: m[3]!, n: Number(m[4]) };
     });
+}
+
+/** Payloads of a multiplexed body. */
+function demux(buf: Buffer): string[] {
+  const out: string[] = [];
+  for (let off = 0; off + 8 <= buf.length;) {
+    const len = buf.readUInt32BE(off + 4);
+    out.push(buf.subarray(off + 8, off + 8 + len).toString());
+    off += 8 + len;
+  }
+  return out;
 }
 
 function byTask(lines: Parsed[]): Map<string, Parsed[]> {
@@ -59,8 +70,15 @@ function openLogFiles(lab: Lab): number {
   return n;
 }
 
+interface Follower {
+  close: () => void;
+  ended: Promise<void>;
+  /** The body so far. */
+  body: () => Buffer;
+}
+
 /** Opens a followed log request, resolves once the first frame arrived; `close()` disconnects. */
-function follow(socket: string, path: string): Promise<{ close: () => void; ended: Promise<void> }> {
+function follow(socket: string, path: string): Promise<Follower> {
   return new Promise((resolve, reject) => {
     const req = http.get({ socketPath: socket, path }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`GET ${path}: ${res.statusCode}`));
@@ -68,7 +86,11 @@ function follow(socket: string, path: string): Promise<{ close: () => void; ende
         res.on('end', r);
         res.on('close', r);
       });
-      res.once('data', () => resolve({ close: () => req.destroy(), ended }));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('data', () =>
+        resolve({ close: () => req.destroy(), ended, body: () => Buffer.concat(chunks) }),
+      );
     });
     req.on('error', reject);
   });
@@ -160,6 +182,21 @@ test('service logs: docker and tsswarm show every replica with its prefix, --tai
       t.true(consecutive(ls));
     }
 
+    // From a follower manager: it forwards the subscription to the leader.
+    t.is(docker(lab, 'm1', ['node', 'promote', 'w1']).status, 0);
+    const viaFollower = await eventually<string>(
+      () => {
+        const r = docker(lab, 'w1', ['service', 'logs', '--tail', '3', 'web']);
+        // While w1 turns manager its agent reconnects: its task's lines come once its session is back.
+        return r.status === 0 && byTask(parse(r.stdout)).size === 3 && r.stdout;
+      },
+      30_000,
+      'service logs on the promoted manager w1',
+    );
+    const fromFollower = byTask(parse(viaFollower));
+    t.is(fromFollower.size, 3, viaFollower);
+    for (const ls of fromFollower.values()) t.is(ls.length, 3);
+
     // One task's logs, with timestamps and --no-task-ids.
     const [oneId] = tasks[0]!;
     const one = docker(lab, 'm1', [
@@ -204,6 +241,25 @@ test('service logs: docker and tsswarm show every replica with its prefix, --tai
     for (const l of parse(streamed.slice(0, streamed.lastIndexOf('\n') + 1)))
       t.is(expected.get(l.task)?.node, l.node);
 
+    // Following survives a worker's daemon restart: its container lives on and its new lines keep coming.
+    const w2Task = tasks.find((r) => r[2] === 'w2')![0]!;
+    const through = await follow(
+      lab.host('m1').socket,
+      '/v1.50/services/web/logs?stdout=1&stderr=1&follow=1&tail=1&details=1&timestamps=1',
+    );
+    await lab.stopDaemon('w2');
+    await lab.startDaemon('w2');
+    const restartedAt = Date.now();
+    await eventually(
+      () =>
+        demux(through.body()).some(
+          (l) => l.includes(`task.id=${w2Task}`) && Date.parse(l.split(' ')[0]!) > restartedAt,
+        ),
+      30_000,
+      "new lines of w2's task after its daemon restarted",
+    );
+    through.close();
+
     // Bad input.
     const unknown = docker(lab, 'm1', ['service', 'logs', 'nope']);
     t.not(unknown.status, 0);
@@ -236,6 +292,18 @@ test('service logs: docker and tsswarm show every replica with its prefix, --tai
     t.true(ended, 'the followed response ends when the service is removed');
     last.close();
     await eventually(() => openLogFiles(lab) === 0, 15_000, 'no log file open after removal');
+  } catch (err) {
+    // The daemons' view of sessions and log streams, for a failure's diagnosis.
+    for (const h of HOSTS)
+      t.log(
+        h,
+        readFileSync(lab.host(h).logFile, 'utf8')
+          .split('\n')
+          .filter((l) => /publish|session|subscri|reconnect|promot|dispatcher/i.test(l))
+          .slice(-40)
+          .join('\n'),
+      );
+    throw err;
   } finally {
     await lab.down();
   }

@@ -94,9 +94,13 @@ async function brokerWithTasks() {
     tx.create('task', mkTask('t3', 'other', {}, 'n3'));
   });
   const sent: [string, LogSubscription][] = [];
-  const broker = new LogBroker(store, { send: (node, sub) => (sent.push([node, sub]), node !== 'gone') });
+  const offline = new Set<string>();
+  const broker = new LogBroker(store, {
+    send: (node, sub) => (sent.push([node, sub]), !offline.has(node)),
+    sessionGraceMs: 50,
+  });
   broker.start();
-  return { store, broker, sent };
+  return { store, broker, sent, offline };
 }
 
 const line = (taskId: string, data: string) => ({
@@ -208,4 +212,66 @@ test('broker: nodes without a session or whose session is lost do not hold a sub
   broker.onSessionLost('n2');
   await done;
   t.is(broker.size, 0);
+});
+
+test('broker: a node reconnecting gets what it missed; a reading waits a little for an absent node', async (t) => {
+  const { broker, sent, offline } = await brokerWithTasks();
+  offline.add('n2');
+  const got: LogMessage[] = [];
+  const done = broker.subscribe(
+    { serviceIds: ['svc1'], taskIds: [] },
+    { follow: false, stdout: true, stderr: true },
+    (m) => got.push(...m),
+    new AbortController().signal,
+  );
+  const id = sent[0]![1].id;
+  const c1 = new FakeCall();
+  broker.publish('n1', c1 as never);
+  c1.emit('data', { subscriptionId: id, close: true });
+  t.is(broker.size, 1, 'still waiting for n2');
+  offline.delete('n2');
+  broker.onSession('n2');
+  t.deepEqual(sent.at(-1)![0], 'n2');
+  const c2 = new FakeCall();
+  broker.publish('n2', c2 as never);
+  c2.emit('data', { subscriptionId: id, messages: [line('t2', 'late\n')], close: true });
+  await done;
+  t.deepEqual(
+    got.map((m) => m.data),
+    ['late\n'],
+  );
+
+  // A node that stays away: the reading ends after the grace period without it.
+  offline.add('n2');
+  const started = Date.now();
+  const second = broker.subscribe(
+    { serviceIds: ['svc1'], taskIds: [] },
+    { follow: false, stdout: true, stderr: true },
+    () => undefined,
+    new AbortController().signal,
+  );
+  const c3 = new FakeCall();
+  broker.publish('n1', c3 as never);
+  c3.emit('data', { subscriptionId: sent.at(-2)![1].id, close: true });
+  await second;
+  t.true(Date.now() - started >= 40);
+
+  // A follower's subscription reaches a node whose session comes back, again with new lines only.
+  const abort = new AbortController();
+  const follow = broker.subscribe(
+    { serviceIds: ['svc1'], taskIds: [] },
+    { follow: true, stdout: true, stderr: true, tail: 5 },
+    () => undefined,
+    abort.signal,
+  );
+  const before = sent.length;
+  offline.delete('n2');
+  broker.onSession('n2');
+  t.is(sent.length, before + 1);
+  t.is(sent.at(-1)![1].options.tail, 5, 'first time: as asked');
+  broker.onSession('n2');
+  t.is(sent.at(-1)![1].options.tail, undefined, 'after a reconnect: new lines only');
+  t.true(sent.at(-1)![1].options.since! > 0);
+  abort.abort();
+  await follow;
 });
