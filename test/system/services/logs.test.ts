@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
-import { importBusyboxIntoDaemon } from '../../support/busybox-image.js';
+import { startLabSwarm } from '../../support/lab-swarm.js';
 import { apiGet, dockerOn as docker, eventually } from '../../support/lab-docker.js';
 
 const HOSTS = ['m1', 'w1', 'w2'];
@@ -100,17 +100,7 @@ test('service logs: docker and tsswarm show every replica with its prefix, --tai
   t.timeout(240_000);
   const lab = await Lab.create({ tsswarm: cliCommand() });
   try {
-    for (const h of HOSTS) await lab.addHost(h);
-    await Promise.all(HOSTS.map((h) => lab.startDaemon(h)));
-    const m1 = lab.host('m1').addr;
-    t.is(
-      docker(lab, 'm1', ['swarm', 'init', '--advertise-addr', m1, '--dispatcher-heartbeat', '1s']).status,
-      0,
-    );
-    const token = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'worker']).stdout.trim();
-    for (const w of ['w1', 'w2'])
-      t.is(docker(lab, w, ['swarm', 'join', '--token', token, `${m1}:2377`]).status, 0);
-    await Promise.all(HOSTS.map((h) => importBusyboxIntoDaemon(lab.host(h).socket)));
+    await startLabSwarm(lab, { managers: ['m1'], workers: ['w1', 'w2'] });
 
     const create = docker(lab, 'm1', [
       'service',

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import type { Task } from '../../../api/index.js';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
-import { importBusyboxIntoDaemon } from '../../support/busybox-image.js';
+import { startLabSwarm } from '../../support/lab-swarm.js';
 import { apiGet, dockerOn as docker, eventually } from '../../support/lab-docker.js';
 
-const HOSTS = ['m1', 'w1', 'w2'];
 const HEARTBEAT_S = 1;
 
 function containersOn(lab: Lab, host: string): number {
@@ -43,22 +42,7 @@ test('a SIGKILLed worker’s tasks are rescheduled within 3 heartbeats + 2 s; dr
   t.timeout(240_000);
   const lab = await Lab.create({ tsswarm: cliCommand() });
   try {
-    for (const h of HOSTS) await lab.addHost(h);
-    await Promise.all(HOSTS.map((h) => lab.startDaemon(h)));
-    const m1 = lab.host('m1').addr;
-    const init = docker(lab, 'm1', [
-      'swarm',
-      'init',
-      '--advertise-addr',
-      m1,
-      '--dispatcher-heartbeat',
-      `${HEARTBEAT_S}s`,
-    ]);
-    t.is(init.status, 0, init.stderr);
-    const token = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'worker']).stdout.trim();
-    for (const w of ['w1', 'w2'])
-      t.is(docker(lab, w, ['swarm', 'join', '--token', token, `${m1}:2377`]).status, 0);
-    for (const h of HOSTS) await importBusyboxIntoDaemon(lab.host(h).socket);
+    await startLabSwarm(lab, { managers: ['m1'], workers: ['w1', 'w2'], heartbeat: `${HEARTBEAT_S}s` });
     const ids = new Map(
       docker(lab, 'm1', ['node', 'ls', '--format', '{{.ID}} {{.Hostname}}'])
         .stdout.trim()

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
-import { importBusyboxIntoDaemon } from '../../support/busybox-image.js';
+import { startLabSwarm } from '../../support/lab-swarm.js';
 import { dockerOn as docker, eventually } from '../../support/lab-docker.js';
 
 const HOSTS = ['m1', 'w1', 'w2'];
@@ -23,17 +23,7 @@ test('docker service create --replicas 3 converges on real containers; scale, up
   t.timeout(300_000);
   const lab = await Lab.create({ tsswarm: cliCommand() });
   try {
-    for (const h of HOSTS) await lab.addHost(h);
-    await Promise.all(HOSTS.map((h) => lab.startDaemon(h)));
-    const m1 = lab.host('m1').addr;
-    t.is(
-      docker(lab, 'm1', ['swarm', 'init', '--advertise-addr', m1, '--dispatcher-heartbeat', '1s']).status,
-      0,
-    );
-    const token = docker(lab, 'm1', ['swarm', 'join-token', '-q', 'worker']).stdout.trim();
-    for (const w of ['w1', 'w2'])
-      t.is(docker(lab, w, ['swarm', 'join', '--token', token, `${m1}:2377`]).status, 0);
-    for (const h of HOSTS) await importBusyboxIntoDaemon(lab.host(h).socket);
+    await startLabSwarm(lab, { managers: ['m1'], workers: ['w1', 'w2'] });
 
     const started = Date.now();
     const create = docker(lab, 'm1', [
