@@ -53,14 +53,14 @@ export class LogPublisher {
     const flush = (): void => {
       if (timer) clearTimeout(timer);
       timer = undefined;
-      while (batch.length > 0) {
-        send({ subscriptionId: sub.id, messages: batch.slice(0, BATCH_LINES) });
-        batch = batch.slice(BATCH_LINES);
-      }
+      for (let i = 0; i < batch.length; i += BATCH_LINES)
+        send({ subscriptionId: sub.id, messages: batch.slice(i, i + BATCH_LINES) });
+      batch = [];
     };
     const emit = (lines: TaskLogLine[]): void => {
       if (abort.signal.aborted) return;
-      batch.push(...lines);
+      // Not push(...lines): a whole log's backlog comes as one array, too many arguments for one call.
+      for (const line of lines) batch.push(line);
       if (batch.length >= BATCH_LINES) flush();
       else timer ??= setTimeout(flush, BATCH_DELAY_MS);
     };
