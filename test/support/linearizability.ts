@@ -70,8 +70,11 @@ class Memo {
 }
 
 function checkKey(ops: KvOp[]): boolean {
-  // Reads whose answer never came back constrain nothing.
-  ops = ops.filter((o) => !(o.kind === 'get' && o.return === Infinity));
+  // Reads whose answer never came back constrain nothing. Neither do writes whose outcome is unknown and whose
+  // value nobody read: a pending operation may be left out of a linearization, and leaving out an unread put
+  // changes no read (every read after it saw a later put). Each such put would otherwise double the search.
+  const read = new Set(ops.filter((o) => o.kind === 'get').map((o) => o.output));
+  ops = ops.filter((o) => o.return !== Infinity || (o.kind === 'put' && read.has(o.value)));
   if (ops.length === 0) return true;
   const events: Node[] = [];
   ops.forEach((o, i) => {
