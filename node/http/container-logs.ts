@@ -1,13 +1,11 @@
 // GET /containers/{id}/logs as dockerd serves it: stdout/stderr selection, since/until, tail, timestamps,
 // follow (until the container stops or the client goes), in Docker's multiplexed framing (raw for TTY containers).
 import type { FastifyInstance } from 'fastify';
-import { readFileSync } from 'node:fs';
 import { InvalidArgument } from '../../api/index.js';
 import {
   followLog,
   frame,
-  logFiles,
-  parseK8sLog,
+  readLogBacklog,
   selectLines,
   type ContainerManager,
   type LogFilter,
@@ -48,16 +46,8 @@ export function containerLogRoutes(
       }
       const tty = !!rec.Config.Tty;
       const live = containers.logPath(rec.Id);
-      const files = logFiles(live, rec.Log.maxFile);
-      const contents = files.map((f) => {
-        try {
-          return readFileSync(f);
-        } catch {
-          return Buffer.alloc(0);
-        }
-      });
-      const liveBytes = files.at(-1) === live ? contents.at(-1)!.length : 0;
-      const lines = selectLines(parseK8sLog(Buffer.concat(contents).toString('utf8')), filter);
+      const backlog = readLogBacklog(live, rec.Log.maxFile);
+      const lines = selectLines(backlog.lines, filter);
 
       reply.hijack();
       const res = reply.raw;
@@ -74,19 +64,12 @@ export function containerLogRoutes(
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const wanted = (l: LogLine) => selectLines([l], { ...filter, tail: undefined }).length === 1;
-      const running = () => {
-        try {
-          return containers.get(rec.Id).State.Running;
-        } catch {
-          return false;
-        }
-      };
       try {
         await followLog(
           live,
-          liveBytes,
+          backlog.liveBytes,
           (l) => wanted(l) && send(l),
-          () => !running(),
+          () => !containers.isRunning(rec.Id),
           abort.signal,
         );
       } finally {

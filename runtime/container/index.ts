@@ -32,7 +32,7 @@ export {
 } from './logs.js';
 export { cgroupDirs, cgroupVersion, removeIdleCgroupParent } from './cgroups.js';
 export { ContainerManager, NotModified, type ContainerManagerOptions, type WaitResult } from './manager.js';
-export { readLogLines, followLog, logFiles } from './log-files.js';
+export { readLogLines, readLogBacklog, followLog, logFiles } from './log-files.js';
 export type { ContainerRecord, ContainerState, HealthState } from './state-files.js';
 export type { CreateBody, HostConfig } from './create-request.js';
 export { parseSignal } from './create-request.js';

@@ -24,12 +24,25 @@ export function logFiles(logPath: string, maxFile: number): string[] {
   return out;
 }
 
+/**
+ * Everything logged so far (rotated files first) and the live file's size, where following it picks up. A file
+ * rotated away between listing and reading counts as empty.
+ */
+export function readLogBacklog(logPath: string, maxFile: number): { lines: LogLine[]; liveBytes: number } {
+  const files = logFiles(logPath, maxFile);
+  const contents = files.map((f) => {
+    try {
+      return readFileSync(f);
+    } catch {
+      return Buffer.alloc(0);
+    }
+  });
+  const liveBytes = files.at(-1) === logPath ? contents.at(-1)!.length : 0;
+  return { lines: parseK8sLog(Buffer.concat(contents).toString('utf8')), liveBytes };
+}
+
 export function readLogLines(logPath: string, maxFile: number): LogLine[] {
-  return parseK8sLog(
-    logFiles(logPath, maxFile)
-      .map((f) => readFileSync(f, 'utf8'))
-      .join(''),
-  );
+  return readLogBacklog(logPath, maxFile).lines;
 }
 
 /** Shifts <log>.i to <log>.i+1 (dropping the oldest), moves the live file to <log>.1 and has conmon reopen. */

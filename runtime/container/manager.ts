@@ -197,6 +197,15 @@ export class ContainerManager {
     return this.entry(ref).rec;
   }
 
+  /** Whether the container runs; false once it is gone (log followers stop on either). */
+  isRunning(ref: string): boolean {
+    try {
+      return this.entry(ref).rec.State.Running;
+    } catch {
+      return false;
+    }
+  }
+
   list(): ContainerRecord[] {
     return [...this.entries.values()].map((e) => e.rec).sort((a, b) => b.Created.localeCompare(a.Created));
   }

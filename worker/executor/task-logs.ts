@@ -2,12 +2,10 @@
 // (found by their swarm labels, so finished tasks whose containers remain are included, as in Docker), filtered
 // (stdout/stderr, since, tail per task) and, when following, tailed until the subscription is cancelled —
 // containers of tasks that start later are picked up as they appear.
-import { readFileSync } from 'node:fs';
 import type { LogMessage, LogOptions, LogSelector } from '../../manager/logs/index.js';
 import {
   followLog,
-  logFiles,
-  parseK8sLog,
+  readLogBacklog,
   selectLines,
   type ContainerManager,
   type ContainerRecord,
@@ -53,33 +51,18 @@ export async function readTaskLogs(
     } catch {
       return; // removed meanwhile
     }
-    const files = logFiles(live, rec.Log.maxFile);
-    const contents = files.map((f) => {
-      try {
-        return readFileSync(f);
-      } catch {
-        return Buffer.alloc(0);
-      }
-    });
-    const liveBytes = files.at(-1) === live ? contents.at(-1)!.length : 0;
-    const lines = selectLines(parseK8sLog(Buffer.concat(contents).toString('utf8')), { ...filter, tail });
+    const backlog = readLogBacklog(live, rec.Log.maxFile);
+    const lines = selectLines(backlog.lines, { ...filter, tail });
     if (lines.length > 0) emit(lines.map(toMessage));
     if (!options.follow) return;
-    const running = (): boolean => {
-      try {
-        return containers.get(rec.Id).State.Running;
-      } catch {
-        return false;
-      }
-    };
     follows.push(
       followLog(
         live,
-        liveBytes,
+        backlog.liveBytes,
         (l) => {
           if (selectLines([l], filter).length === 1) emit([toMessage(l)]);
         },
-        () => !running(),
+        () => !containers.isRunning(rec.Id),
         signal,
       ).catch(() => undefined),
     );
