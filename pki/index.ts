@@ -40,6 +40,6 @@ export {
 } from './grpc/tls-credentials.js';
 export { Authorizer, type AuthorizerOptions } from './grpc/authz.js';
 export { ClusterChannel } from './grpc/cluster-channel.js';
-export { unaryMethod, serveUnary, callUnary, errorFromStatus } from './grpc/rpc.js';
+export { rpcMethod, unaryMethod, serveUnary, callUnary, errorFromStatus } from './grpc/rpc.js';
 export { MANAGER_ROLE, WORKER_ROLE, type NodeIdentity, type NodeRole } from './identity.js';
 export { x509 } from './crypto.js';

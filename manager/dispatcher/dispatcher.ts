@@ -3,8 +3,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   createLogger,
-  decode,
-  encode,
   errorMessage,
   NotManager,
   PermissionDenied,
@@ -12,7 +10,14 @@ import {
   type NodeDescription,
   type Task,
 } from '../../api/index.js';
-import { MANAGER_ROLE, WORKER_ROLE, serveUnary, unaryMethod, type Authorizer } from '../../pki/index.js';
+import {
+  MANAGER_ROLE,
+  WORKER_ROLE,
+  rpcMethod,
+  serveUnary,
+  unaryMethod,
+  type Authorizer,
+} from '../../pki/index.js';
 import type { MemoryStore, StoreEvent } from '../store/index.js';
 import { LogBroker, type LogSubscription } from '../logs/index.js';
 import { AssignmentTracker, forNode, type Assignments } from './assignments.js';
@@ -21,22 +26,10 @@ import { StatusBatcher, validateUpdates } from './status-updates.js';
 export const DISPATCHER_SERVICE = 'tsswarm.Dispatcher';
 export const HEARTBEAT = unaryMethod(DISPATCHER_SERVICE, 'Heartbeat');
 export const UPDATE_TASK_STATUS = unaryMethod(DISPATCHER_SERVICE, 'UpdateTaskStatus');
-export const SESSION: grpc.MethodDefinition<unknown, unknown> = {
-  path: `/${DISPATCHER_SERVICE}/Session`,
-  requestStream: false,
-  responseStream: true,
-  requestSerialize: (v: unknown) => encode(v),
-  requestDeserialize: (b: Buffer) => decode(b),
-  responseSerialize: (v: unknown) => encode(v),
-  responseDeserialize: (b: Buffer) => decode(b),
-};
+export const SESSION = rpcMethod(DISPATCHER_SERVICE, 'Session', { response: true });
 
 /** Agent → manager: the lines of a log subscription (bidirectional so the manager can end it). */
-export const PUBLISH_LOGS: grpc.MethodDefinition<unknown, unknown> = {
-  ...SESSION,
-  path: `/${DISPATCHER_SERVICE}/PublishLogs`,
-  requestStream: true,
-};
+export const PUBLISH_LOGS = rpcMethod(DISPATCHER_SERVICE, 'PublishLogs', { request: true, response: true });
 
 export interface SessionRequest {
   description: NodeDescription;

@@ -1,21 +1,19 @@
 // Logs from any manager: the leader's broker serves them; a follower forwards the subscription to the leader
 // over the cluster RPC (manager-only `tsswarm.Logs/Subscribe`, a server stream of message batches).
 import * as grpc from '@grpc/grpc-js';
-import { decode, encode, errorMessage, Unavailable, type Logger } from '../../api/index.js';
-import { ClusterChannel, MANAGER_ROLE, type Authorizer, type CertificateStore } from '../../pki/index.js';
+import { errorMessage, Unavailable, type Logger } from '../../api/index.js';
+import {
+  ClusterChannel,
+  MANAGER_ROLE,
+  rpcMethod,
+  type Authorizer,
+  type CertificateStore,
+} from '../../pki/index.js';
 import type { LogBroker } from './broker.js';
 import type { LogMessage, LogOptions, LogSelector } from './messages.js';
 
 export const LOGS_SERVICE = 'tsswarm.Logs';
-const SUBSCRIBE: grpc.MethodDefinition<unknown, unknown> = {
-  path: `/${LOGS_SERVICE}/Subscribe`,
-  requestStream: false,
-  responseStream: true,
-  requestSerialize: (v: unknown) => encode(v),
-  requestDeserialize: (b: Buffer) => decode(b),
-  responseSerialize: (v: unknown) => encode(v),
-  responseDeserialize: (b: Buffer) => decode(b),
-};
+const SUBSCRIBE = rpcMethod(LOGS_SERVICE, 'Subscribe', { response: true });
 
 interface SubscribeRequest {
   selector: LogSelector;

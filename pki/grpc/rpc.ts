@@ -1,4 +1,4 @@
-// Unary RPCs over @grpc/grpc-js with the msgpackr codec and typed errors carried across the wire.
+// RPCs over @grpc/grpc-js with the msgpackr codec and typed errors carried across the wire.
 import * as grpc from '@grpc/grpc-js';
 import {
   encode,
@@ -13,16 +13,25 @@ import {
 
 const KIND_KEY = 'tss-error-kind';
 
-export function unaryMethod(service: string, method: string): grpc.MethodDefinition<unknown, unknown> {
+/** A method with the msgpackr codec; `streams` marks a streaming request and/or response. */
+export function rpcMethod(
+  service: string,
+  method: string,
+  streams: { request?: boolean; response?: boolean } = {},
+): grpc.MethodDefinition<unknown, unknown> {
   return {
     path: `/${service}/${method}`,
-    requestStream: false,
-    responseStream: false,
+    requestStream: streams.request ?? false,
+    responseStream: streams.response ?? false,
     requestSerialize: (v: unknown) => encode(v),
     requestDeserialize: (b: Buffer) => decode(b),
     responseSerialize: (v: unknown) => encode(v),
     responseDeserialize: (b: Buffer) => decode(b),
   };
+}
+
+export function unaryMethod(service: string, method: string): grpc.MethodDefinition<unknown, unknown> {
+  return rpcMethod(service, method);
 }
 
 export type UnaryHandler<Req, Res> = (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>;
