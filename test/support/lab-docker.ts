@@ -15,6 +15,18 @@ export function dockerOn(lab: Lab, host: string, args: string[]) {
   });
 }
 
+/** IDs of the running containers of swarm service `service` on `host`, as `docker ps` lists them. */
+export function serviceContainers(lab: Lab, host: string, service: string): string[] {
+  const out = dockerOn(lab, host, [
+    'ps',
+    '--filter',
+    `label=com.docker.swarm.service.name=${service}`,
+    '--format',
+    '{{.ID}}',
+  ]).stdout.trim();
+  return out ? out.split('\n') : [];
+}
+
 type Maybe<T> = T | undefined | false;
 
 /** Polls `fn` (sync or async) until it gives something truthy, failing after `ms` with `what`. */

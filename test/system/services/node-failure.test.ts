@@ -9,20 +9,9 @@ import type { Task } from '../../../api/index.js';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
 import { startLabSwarm } from '../../support/lab-swarm.js';
-import { apiGet, dockerOn as docker, eventually } from '../../support/lab-docker.js';
+import { apiGet, dockerOn as docker, eventually, serviceContainers } from '../../support/lab-docker.js';
 
 const HEARTBEAT_S = 1;
-
-function containersOn(lab: Lab, host: string): number {
-  const out = docker(lab, host, [
-    'ps',
-    '--filter',
-    'label=com.docker.swarm.service.name=web',
-    '--format',
-    '{{.ID}}',
-  ]).stdout.trim();
-  return out ? out.split('\n').length : 0;
-}
 
 /** The service's tasks meant to run and running, by node hostname. */
 async function runningByNode(lab: Lab, ids: Map<string, string>): Promise<Record<string, number>> {
@@ -116,7 +105,7 @@ test('a SIGKILLed worker’s tasks are rescheduled within 3 heartbeats + 2 s; dr
     await eventually(
       async () => {
         const m = await runningByNode(lab, ids);
-        return total(m) === 6 && m.m1 === 6 && containersOn(lab, 'w1') === 0;
+        return total(m) === 6 && m.m1 === 6 && serviceContainers(lab, 'w1', 'web').length === 0;
       },
       60_000,
       'every task on m1 and no container left on the drained w1',
@@ -135,7 +124,7 @@ test('a SIGKILLed worker’s tasks are rescheduled within 3 heartbeats + 2 s; dr
       '8 running tasks',
     );
     t.deepEqual(after, { m1: 6, w1: 2 }, 'the paused m1 got no new task');
-    t.is(containersOn(lab, 'w1'), 2);
+    t.is(serviceContainers(lab, 'w1', 'web').length, 2);
   } finally {
     await lab.down();
   }

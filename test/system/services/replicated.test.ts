@@ -4,20 +4,9 @@ import test from 'ava';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
 import { startLabSwarm } from '../../support/lab-swarm.js';
-import { dockerOn as docker, eventually } from '../../support/lab-docker.js';
+import { dockerOn as docker, eventually, serviceContainers } from '../../support/lab-docker.js';
 
 const HOSTS = ['m1', 'w1', 'w2'];
-
-function containersOn(lab: Lab, host: string, service: string): number {
-  const out = docker(lab, host, [
-    'ps',
-    '--filter',
-    `label=com.docker.swarm.service.name=${service}`,
-    '--format',
-    '{{.ID}}',
-  ]).stdout.trim();
-  return out ? out.split('\n').length : 0;
-}
 
 test('docker service create --replicas 3 converges on real containers; scale, update, rollback; rm removes the containers', async (t) => {
   t.timeout(300_000);
@@ -60,7 +49,7 @@ test('docker service create --replicas 3 converges on real containers; scale, up
       ps.stdout,
     );
     await eventually(
-      () => HOSTS.reduce((n, h) => n + containersOn(lab, h, 'web'), 0) === 3,
+      () => HOSTS.reduce((n, h) => n + serviceContainers(lab, h, 'web').length, 0) === 3,
       20_000,
       '3 containers across the nodes',
     );
@@ -68,7 +57,7 @@ test('docker service create --replicas 3 converges on real containers; scale, up
     const scale = docker(lab, 'm1', ['service', 'scale', 'web=5']);
     t.is(scale.status, 0, scale.stderr);
     await eventually(
-      () => HOSTS.reduce((n, h) => n + containersOn(lab, h, 'web'), 0) === 5,
+      () => HOSTS.reduce((n, h) => n + serviceContainers(lab, h, 'web').length, 0) === 5,
       30_000,
       '5 containers after scale',
     );
@@ -110,14 +99,14 @@ test('docker service create --replicas 3 converges on real containers; scale, up
     t.regex(rollback.stdout + rollback.stderr, /rollback: rollback completed|Service \S+ converged/);
     t.is(env(), 'null');
     await eventually(
-      () => HOSTS.reduce((n, h) => n + containersOn(lab, h, 'web'), 0) === 5,
+      () => HOSTS.reduce((n, h) => n + serviceContainers(lab, h, 'web').length, 0) === 5,
       30_000,
       '5 containers after the rollback',
     );
 
     t.is(docker(lab, 'm1', ['service', 'rm', 'web']).status, 0);
     await eventually(
-      () => HOSTS.every((h) => containersOn(lab, h, 'web') === 0),
+      () => HOSTS.every((h) => serviceContainers(lab, h, 'web').length === 0),
       40_000,
       'containers removed after service rm',
     );

@@ -10,19 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { Lab } from '../../../deploy/lab/index.js';
 import { cliCommand } from '../../support/daemon-process.js';
 import { startLabSwarm } from '../../support/lab-swarm.js';
-import { apiGet, dockerOn as docker, eventually } from '../../support/lab-docker.js';
-
-/** The one running container of `service` on `host`. */
-function containerOf(lab: Lab, host: string, service: string): string | undefined {
-  const out = docker(lab, host, [
-    'ps',
-    '--filter',
-    `label=com.docker.swarm.service.name=${service}`,
-    '--format',
-    '{{.ID}}',
-  ]).stdout.trim();
-  return out.split('\n')[0] || undefined;
-}
+import { apiGet, dockerOn as docker, eventually, serviceContainers } from '../../support/lab-docker.js';
 
 /** tmpfs mounts below a host's data root (as the root mount namespace, where the daemons mount, sees them). */
 function tmpfsMountsUnder(dataRoot: string): string[] {
@@ -81,12 +69,12 @@ test('a secret and a config reach only the containers of the service using them,
     ]);
     create(['--name', 'other', '--constraint', 'node.hostname==w2', 'busybox:local', 'sleep', '300']);
     const vault = await eventually(
-      () => containerOf(lab, 'w1', 'vault'),
+      () => serviceContainers(lab, 'w1', 'vault')[0],
       40_000,
       'the vault container on w1',
     );
     const other = await eventually(
-      () => containerOf(lab, 'w2', 'other'),
+      () => serviceContainers(lab, 'w2', 'other')[0],
       40_000,
       'the other container on w2',
     );
@@ -183,7 +171,11 @@ test('a secret and a config reach only the containers of the service using them,
     // Removing the service removes its containers and, with them, the tmpfs.
     t.is(docker(lab, 'm1', ['service', 'rm', 'vault', 'other']).status, 0);
     // `docker ps` drops a container when it stops; its tmpfs goes when the agent removes it, a moment later.
-    await eventually(() => !containerOf(lab, 'w1', 'vault'), 40_000, 'the vault containers to stop');
+    await eventually(
+      () => serviceContainers(lab, 'w1', 'vault').length === 0,
+      40_000,
+      'the vault containers to stop',
+    );
     await eventually(() => tmpfsMountsUnder(w1).length === 0, 40_000, 'the containers and their tmpfs to go');
     t.deepEqual(filesHolding(w1, secretText), []);
     t.is(docker(lab, 'm1', ['secret', 'rm', secretName]).status, 0);
