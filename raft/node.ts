@@ -3,7 +3,15 @@
 // before it is durable and nothing is reported committed before it is applied locally.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createLogger, decode, encode, errorMessage, Unavailable, type Logger } from '../api/index.js';
+import {
+  createLogger,
+  decode,
+  encode,
+  errorMessage,
+  FailedPrecondition,
+  Unavailable,
+  type Logger,
+} from '../api/index.js';
 import { RaftCore } from './core/raft-core.js';
 import { NotLeaderError } from './core/errors.js';
 import { SnapshotStore } from './storage/snapshots.js';
@@ -21,6 +29,9 @@ import {
   type Snapshot,
   type SnapshotMeta,
 } from './types.js';
+
+/** How long a membership change waits for an earlier one to be applied before giving up. */
+const CONF_CHANGE_WAIT_MS = 15_000;
 
 /** The replicated state machine (the manager's store). */
 export interface StateMachine {
@@ -279,11 +290,20 @@ export class RaftNode {
     await this.confChange({ type: 'remove', id });
   }
 
-  private confChange(cc: ConfChange): Promise<{ index: number }> {
-    return this.track(
-      () => this.core.proposeConfChange(cc),
-      () => 'membership change not committed in time',
-    );
+  /** One membership change at a time: a change asked for while another is pending waits (bounded) for its turn. */
+  private async confChange(cc: ConfChange): Promise<{ index: number }> {
+    const deadline = Date.now() + CONF_CHANGE_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.track(
+          () => this.core.proposeConfChange(cc),
+          () => 'membership change not committed in time',
+        );
+      } catch (err) {
+        if (!(err instanceof FailedPrecondition) || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
 
   transferLeadership(to: MemberId): void {

@@ -74,8 +74,19 @@ export class MembershipService {
     this.timer = undefined;
   }
 
+  private promoting = false;
+
   private async promoteCaughtUp(): Promise<void> {
-    if (!this.raft.isLeader) return;
+    if (!this.raft.isLeader || this.promoting) return;
+    this.promoting = true;
+    try {
+      await this.promoteOne();
+    } finally {
+      this.promoting = false;
+    }
+  }
+
+  private async promoteOne(): Promise<void> {
     const s = this.raft.status();
     for (const id of s.conf.learners) {
       const pr = s.progress?.[id];

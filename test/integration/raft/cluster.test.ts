@@ -127,6 +127,29 @@ test('a member far behind catches up through a snapshot; learners join and are p
   }
 });
 
+test('membership changes asked for at the same time are applied one after the other, none refused', async (t) => {
+  const c = await cluster(3);
+  try {
+    const l = await c.leader();
+    const joiners = await Promise.all(
+      ['m4', 'm5'].map(async (id) => {
+        const port = await freePort();
+        const n = await startKvNode({ id, dir: join(c.dir.path, id), port, peers: c.members });
+        c.nodes.push(n);
+        return { id, addr: `127.0.0.1:${port}` };
+      }),
+    );
+    // Two managers joining through the same leader in the same instant (as `swarm join` from two hosts).
+    await Promise.all(joiners.map((j) => l.node.addLearner(j.id, j.addr)));
+    t.deepEqual([...l.node.status().conf.learners].sort(), ['m4', 'm5']);
+    await Promise.all(joiners.map((j) => l.node.promote(j.id)));
+    t.deepEqual([...l.node.status().conf.voters].sort(), ['m1', 'm2', 'm3', 'm4', 'm5']);
+  } finally {
+    for (const n of c.nodes) await n.stop();
+    c.dir.remove();
+  }
+});
+
 test('a member restarting from a snapshot finds its peers from it, with no address list given', async (t) => {
   const c = await cluster(3, 20);
   try {
