@@ -1,5 +1,6 @@
 import type { Annotations, Labels, Meta, Platform } from './common.js';
 import type { TLSInfo } from './swarm.js';
+import type { NetworkAttachment } from './task.js';
 
 export type NodeRole = 'worker' | 'manager';
 export type NodeAvailability = 'active' | 'pause' | 'drain';
@@ -53,4 +54,6 @@ export interface Node extends Meta {
   Description: NodeDescription;
   Status: NodeStatus;
   ManagerStatus?: ManagerStatus;
+  /** The node's own addresses on overlay networks (its load-balancer address on ingress), as swarmkit's. */
+  Attachments?: NetworkAttachment[];
 }
