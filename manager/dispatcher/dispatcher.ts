@@ -7,6 +7,7 @@ import {
   NotManager,
   PermissionDenied,
   type Logger,
+  type NetworkView,
   type NodeDescription,
   type Task,
 } from '../../api/index.js';
@@ -21,6 +22,7 @@ import {
 import type { MemoryStore, StoreEvent } from '../store/index.js';
 import { LogBroker, type LogSubscription } from '../logs/index.js';
 import { AssignmentTracker, forNode, type Assignments } from './assignments.js';
+import { networkViewsFor } from './network-views.js';
 import { StatusBatcher, validateUpdates } from './status-updates.js';
 
 export const DISPATCHER_SERVICE = 'tsswarm.Dispatcher';
@@ -49,6 +51,8 @@ export interface SessionMessage {
   logSubscriptions?: LogSubscription[];
   /** The managers' addresses (first message): agents reach a new leader through them, as Swarm's do. */
   managers?: string[];
+  /** The overlay networks the node takes part in, whole, whenever any of them changes. */
+  networks?: NetworkView[];
 }
 
 export interface HeartbeatResponse {
@@ -64,6 +68,8 @@ interface Session {
   call: grpc.ServerWritableStream<unknown, unknown>;
   sessionId: string;
   tracker: AssignmentTracker;
+  /** The network views last sent (JSON), to send them again only when they change. */
+  networksSent?: string;
 }
 
 export class Dispatcher {
@@ -74,6 +80,8 @@ export class Dispatcher {
   /** Tasks changed since the last push, by node (undefined = deleted). */
   private changed = new Map<string, Map<string, Task | undefined>>();
   private pushScheduled = false;
+  /** Something the network views follow from changed since they were last sent. */
+  private networksDirty = false;
   private timer?: NodeJS.Timeout;
   private active = false;
   private readonly log: Logger;
@@ -223,6 +231,7 @@ export class Dispatcher {
         this.logs.onSessionLost(nodeId);
       });
       this.logs.onSession(nodeId);
+      this.pushNetworks([nodeId]);
     } catch (err) {
       // grpc-js ends a server stream with a status when the call emits it as an error.
       call.emit('error', {
@@ -244,6 +253,8 @@ export class Dispatcher {
   /** Collects task changes per node; pushes them once per event-loop turn. */
   private onStoreEvents(events: StoreEvent[]): void {
     for (const e of events) {
+      if (e.kind === 'network' || e.kind === 'service' || e.kind === 'node' || e.kind === 'task')
+        this.networksDirty = true;
       if (e.kind !== 'task') continue;
       const t = e.obj as Task;
       const now = e.op === 'delete' ? undefined : t;
@@ -254,13 +265,17 @@ export class Dispatcher {
         m.set(t.ID, now);
       }
     }
-    if (this.changed.size === 0 || this.pushScheduled) return;
+    if ((this.changed.size === 0 && !this.networksDirty) || this.pushScheduled) return;
     this.pushScheduled = true;
     setImmediate(() => this.pushChanges());
   }
 
   private pushChanges(): void {
     this.pushScheduled = false;
+    if (this.networksDirty) {
+      this.networksDirty = false;
+      this.pushNetworks();
+    }
     const changed = this.changed;
     this.changed = new Map();
     for (const [nodeId, tasks] of changed) {
@@ -280,6 +295,35 @@ export class Dispatcher {
         this.log.debug('dropping a session', { node: nodeId, err: errorMessage(err) });
         s.call.end();
         this.sessions.delete(nodeId);
+      }
+    }
+  }
+
+  /** Sends each node the network views that changed for it (computed from one view of the store). */
+  private pushNetworks(nodes: Iterable<string> = this.sessions.keys()): void {
+    const inputs = this.store.view((tx) => ({
+      tasks: tx.all('task'),
+      services: tx.all('service'),
+      networks: tx.all('network'),
+      nodes: tx.all('node'),
+    }));
+    const viewsOf = networkViewsFor(inputs);
+    for (const nodeId of nodes) {
+      const s = this.sessions.get(nodeId);
+      if (!s) continue;
+      const views = viewsOf(nodeId);
+      const json = JSON.stringify(views);
+      if (json === (s.networksSent ?? '[]')) continue;
+      s.networksSent = json;
+      try {
+        s.call.write({
+          sessionId: s.sessionId,
+          heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
+          role: this.desiredRole(nodeId),
+          networks: views,
+        } satisfies SessionMessage);
+      } catch (err) {
+        this.log.debug('could not send network views', { node: nodeId, err: errorMessage(err) });
       }
     }
   }

@@ -74,6 +74,8 @@ export interface BundleInput {
   createdVolumes: string[];
   /** Files held on a tmpfs and bind-mounted read-only (secrets, configs). */
   files?: ContainerFile[];
+  /** A network namespace made for the container beforehand (overlay attachments): it joins that one. */
+  netns?: string;
 }
 
 /** Writes the container directory; the caller removes `dir` (and the created volumes) when this throws. */
@@ -140,7 +142,7 @@ export async function prepareBundle(i: BundleInput): Promise<ContainerRecord> {
     nanoCpus: nanoCpus || undefined,
     cpuShares: h.CpuShares || undefined,
     pids: h.PidsLimit && h.PidsLimit > 0 ? h.PidsLimit : undefined,
-    network,
+    network: i.netns ? { path: i.netns } : network,
     cgroupsPath: `/tss/${i.id}`,
     annotations: { 'org.tsswarm.container.name': i.name },
     oomScoreAdj: h.OomScoreAdj,
@@ -164,6 +166,7 @@ export async function prepareBundle(i: BundleInput): Promise<ContainerRecord> {
     RestartCount: 0,
     Log: log,
     Network: network,
+    ...(i.netns ? { NetnsPath: i.netns } : {}),
     Volumes: mounts.createdVolumes,
   };
 }

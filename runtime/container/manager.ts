@@ -249,11 +249,14 @@ export class ContainerManager {
 
   // ---- create ----
 
-  /** `o.files`: files the container sees that are held in memory only (on a tmpfs until the container goes). */
+  /**
+   * `o.files`: files the container sees that are held in memory only (on a tmpfs until the container goes);
+   * `o.netns`: a network namespace (path) prepared for it, joined instead of a fresh one.
+   */
   async create(
     body: CreateBody,
     name?: string,
-    o: { files?: ContainerFile[] } = {},
+    o: { files?: ContainerFile[]; netns?: string } = {},
   ): Promise<{ Id: string; Warnings: string[] }> {
     if (!body || typeof body !== 'object')
       throw new InvalidArgument('Config cannot be empty in order to create a container');
@@ -282,12 +285,13 @@ export class ContainerManager {
         volumes: this.volumes,
         createdVolumes,
         files: o.files,
+        netns: o.netns,
       });
       saveRecord(dir, rec);
       this.register(rec);
       const warnings: string[] = [];
       const mode = body.HostConfig?.NetworkMode || 'default';
-      if (mode === 'default' || mode === 'bridge')
+      if (!o.netns && (mode === 'default' || mode === 'bridge'))
         warnings.push(
           'bridge networking is not available on this node yet: the container has loopback only (network none)',
         );

@@ -67,6 +67,8 @@ export interface ContainerRecord {
   Log: LogOptions;
   /** "none" or "host". */
   Network: 'none' | 'host';
+  /** The namespace the container joined (made by the overlay network code), when it has one. */
+  NetnsPath?: string;
   /** Volume directories created for this container (kept on remove, as Docker keeps named volumes). */
   Volumes: string[];
 }
