@@ -129,6 +129,7 @@ export class Agent {
       this.connected = true;
       this.period = m.heartbeatPeriodMs;
       this.scheduleHeartbeat();
+      if (m.networks) this.o.executor?.setNetworks?.(m.networks);
       if (m.assignments) this.assign(m.assignments);
       if (m.managers?.length) this.o.onManagers?.(m.managers);
       for (const sub of m.logSubscriptions ?? [])

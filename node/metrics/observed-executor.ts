@@ -29,6 +29,10 @@ export class ObservedExecutor implements Executor {
     this.inner.setAssignments(...args);
   }
 
+  setNetworks(...args: Parameters<NonNullable<Executor['setNetworks']>>): void {
+    this.inner.setNetworks?.(...args);
+  }
+
   onStatus(listener: (report: TaskStatusReport) => void): () => void {
     return this.inner.onStatus(listener);
   }

@@ -1,6 +1,6 @@
 // The boundary between the agent (assignments from the dispatcher, status reports back) and whatever runs tasks:
 // the runtime-backed executor on real nodes, a fake one in integration tests.
-import type { Config, Secret, Task, TaskStatus } from '../../api/index.js';
+import type { Config, NetworkView, Secret, Task, TaskStatus } from '../../api/index.js';
 import type { LogOptions, LogSelector } from '../../manager/logs/index.js';
 import type { TaskLogLine } from './task-logs.js';
 
@@ -26,6 +26,11 @@ export interface Executor {
    * secrets and configs those tasks reference (kept in memory only).
    */
   setAssignments(tasks: Task[], dependencies?: TaskDependencies): void;
+  /**
+   * The overlay networks this node takes part in, whole (peers, services and their backends), as the dispatcher
+   * sends them. Executors without networking ignore them.
+   */
+  setNetworks?(views: NetworkView[]): void;
   /** Subscribes to status changes; returns the unsubscribe function. */
   onStatus(listener: (report: TaskStatusReport) => void): () => void;
   /**

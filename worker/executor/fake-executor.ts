@@ -1,7 +1,7 @@
 // An in-memory Executor for control-plane tests: tasks walk ACCEPTED → PREPARING → READY → STARTING → RUNNING
 // (one short delay per move), follow desired SHUTDOWN/REMOVE, and fail, exit or get rejected when a test says
 // so. It makes the same decisions as the real controllers (nextStep) and reports with the same wording.
-import { canMoveTo, type Task, type TaskState, type TaskStatus } from '../../api/index.js';
+import { canMoveTo, type NetworkView, type Task, type TaskState, type TaskStatus } from '../../api/index.js';
 import type { Executor, TaskStatusReport } from './executor.js';
 import { exitOutcome, failureState, MESSAGES, nextStep } from './task-steps.js';
 
@@ -55,6 +55,13 @@ export class FakeExecutor implements Executor {
   async stop(): Promise<void> {
     this.started = false;
     for (const e of this.entries.values()) this.clearTimers(e);
+  }
+
+  /** The network views the dispatcher sent last (no data plane here: tests look at what arrived). */
+  networks: NetworkView[] = [];
+
+  setNetworks(views: NetworkView[]): void {
+    this.networks = views;
   }
 
   setAssignments(tasks: Task[]): void {
