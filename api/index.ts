@@ -17,3 +17,4 @@ export * from './service-spec.js';
 export * from './service-defaults.js';
 export { API_VERSION, MIN_API_VERSION, PRODUCT_VERSION } from './version.js';
 export * from './log.js';
+export * from './overlay-params.js';

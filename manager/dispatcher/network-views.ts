@@ -3,6 +3,7 @@
 // services on it with their VIPs and the tasks that get traffic (for DNS and the nftables load balancer).
 // Pure: computed from store objects by the dispatcher for each node, sent whole when it changes.
 import {
+  overlayParams,
   taskStateRank,
   type Network,
   type NetworkPeer,
@@ -13,8 +14,6 @@ import {
   type ServiceView,
   type Task,
 } from '../../api/index.js';
-
-export const VXLAN_ID_OPTION = 'com.docker.network.driver.overlay.vxlanid_list';
 
 export interface NetworkViewInputs {
   tasks: Task[];
@@ -34,14 +33,6 @@ function holdsAddress(t: Task): boolean {
     rank(t.Status.State) <= rank('running') &&
     rank(t.DesiredState) <= rank('running')
   );
-}
-
-/** The network's data-plane parameters from its allocated status, or undefined while it is not allocated. */
-export function overlayParams(n: Network): { vni: number; subnet: string; gateway: string } | undefined {
-  const vni = Number(n.DriverState?.Options?.[VXLAN_ID_OPTION]?.split(',')[0]);
-  const cfg = n.IPAMOptions?.Configs?.[0];
-  if (!Number.isInteger(vni) || vni <= 0 || !cfg?.Subnet || !cfg.Gateway) return undefined;
-  return { vni, subnet: cfg.Subnet, gateway: bare(cfg.Gateway) };
 }
 
 /**

@@ -1,6 +1,13 @@
 import test from 'ava';
-import type { Network, Node, Service, Task, TaskState } from '../../../api/index.js';
-import { networkViews, VXLAN_ID_OPTION } from '../../../manager/dispatcher/network-views.js';
+import {
+  VXLAN_ID_OPTION,
+  type Network,
+  type Node,
+  type Service,
+  type Task,
+  type TaskState,
+} from '../../../api/index.js';
+import { networkViews } from '../../../manager/dispatcher/network-views.js';
 
 const net = (id: string, name: string, vni: number, octet: number, ingress = false): Network =>
   ({
