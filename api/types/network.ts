@@ -74,4 +74,6 @@ export interface NetworkView {
   internal: boolean;
   peers: NetworkPeer[];
   services: ServiceView[];
+  /** The receiving node's own address on the network (its load-balancer address on ingress), if it has one. */
+  nodeAddress?: string;
 }

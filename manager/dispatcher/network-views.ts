@@ -58,13 +58,18 @@ export function networkViewsFor(i: NetworkViewInputs): (nodeId: string) => Netwo
     if (!built.has(id)) built.set(id, buildView(networks.get(id), live, i));
     return built.get(id);
   };
+  const own = new Map(i.nodes.map((n) => [n.ID, n.Attachments ?? []]));
   return (nodeId) => {
     const wanted = new Set(byNode.get(nodeId));
     if (meshInUse) wanted.add(ingress.ID);
-    return [...wanted]
-      .sort()
-      .map(view)
-      .filter((v): v is NetworkView => !!v);
+    const out: NetworkView[] = [];
+    for (const id of [...wanted].sort()) {
+      const v = view(id);
+      if (!v) continue;
+      const addr = own.get(nodeId)?.find((a) => a.Network.ID === id)?.Addresses[0];
+      out.push(addr ? { ...v, nodeAddress: addr } : v);
+    }
+    return out;
   };
 }
 

@@ -116,7 +116,10 @@ test('peers are every live address with its node; backends are the RUNNING tasks
   );
   t.is(svc!.backends[0]!.name, 'web.1.t1');
   t.deepEqual(svc!.ports, [{ protocol: 'tcp', target: 80, published: 8080, mode: 'ingress' }]);
+  // n1's own load-balancer address on ingress comes with its view only.
+  t.is(networkViews('n1', inputs)[1]!.nodeAddress, '198.19.0.3/24');
   const ingress = networkViews('n3', inputs)[0]!;
+  t.is(ingress.nodeAddress, undefined);
   // The node's own load-balancer address on ingress is a peer like a task's.
   t.deepEqual(ingress.peers, [{ ip: '198.19.0.3', nodeAddr: '198.18.5.2' }]);
 });
