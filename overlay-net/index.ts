@@ -2,6 +2,7 @@
 export { OverlayDataPlane, type OverlayDataPlaneOptions } from './dataplane.js';
 export {
   macForIp,
+  sandboxPrefix,
   DEFAULT_DATA_PATH_PORT,
   DEFAULT_GWBRIDGE_SUBNET,
   GWBRIDGE,
@@ -9,3 +10,4 @@ export {
   type OverlayPeer,
 } from './core.js';
 export { commandRunner, CommandError, NFT, type CommandRunner } from './exec.js';
+export { DnsServer, type DnsScope, type DnsServerOptions } from './dns/index.js';
