@@ -1,4 +1,5 @@
-// overlay-net/: the node's overlay data plane (sandboxes, VXLAN, peer tables, veths, tss_gwbridge).
+// overlay-net/: the node's overlay data plane (sandboxes, VXLAN, peer tables, veths, tss_gwbridge), the service
+// VIP load balancer and routing mesh in nftables, and the DNS server containers resolve service names with.
 export { OverlayDataPlane, type OverlayDataPlaneOptions } from './dataplane.js';
 export {
   macForIp,
@@ -11,3 +12,14 @@ export {
 } from './core.js';
 export { commandRunner, CommandError, NFT, type CommandRunner } from './exec.js';
 export { DnsServer, type DnsScope, type DnsServerOptions } from './dns/index.js';
+export { dnsNames } from './dns/names.js';
+export {
+  vipTargets,
+  vipRuleset,
+  meshPorts,
+  nodeMeshRuleset,
+  sandboxMeshRuleset,
+  type VipTarget,
+  type MeshPort,
+} from './lb-rules.js';
+export { RoutingMesh } from './routing-mesh.js';
