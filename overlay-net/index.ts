@@ -19,6 +19,11 @@ export {
   meshPorts,
   nodeMeshRuleset,
   sandboxMeshRuleset,
+  hostPorts,
+  hostPortRuleset,
+  deleteTable,
+  HOST_PORTS_TABLE,
+  type HostPort,
   type VipTarget,
   type MeshPort,
 } from './lb-rules.js';

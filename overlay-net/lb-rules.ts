@@ -143,3 +143,56 @@ export function sandboxMeshRuleset(ports: readonly MeshPort[], ingressIf: string
     '  }',
   ]);
 }
+
+/** Table in the node's namespace for `mode=host` published ports: only tasks on this node answer them. */
+export const HOST_PORTS_TABLE = 'tss_hostports';
+
+export interface HostPort {
+  protocol: 'tcp' | 'udp' | 'sctp';
+  published: number;
+  target: number;
+  /** Gateway-bridge addresses of this node's tasks that publish it. */
+  backends: string[];
+}
+
+/** Host-mode ports of the services whose tasks run here, given each local task's service and bridge address. */
+export function hostPorts(
+  views: readonly NetworkView[],
+  localTasks: readonly { serviceId: string; gatewayAddr: string }[],
+): HostPort[] {
+  const out = new Map<string, HostPort>();
+  for (const v of views)
+    for (const s of v.services)
+      for (const p of s.ports) {
+        if (p.mode !== 'host' || !p.published) continue;
+        const key = `${p.protocol}/${p.published}`;
+        const entry = out.get(key) ?? {
+          protocol: p.protocol,
+          published: p.published,
+          target: p.target,
+          backends: [],
+        };
+        for (const t of localTasks)
+          if (t.serviceId === s.id && !entry.backends.includes(t.gatewayAddr))
+            entry.backends.push(t.gatewayAddr);
+        out.set(key, entry);
+      }
+  return [...out.values()].filter((p) => p.backends.length).sort((a, b) => a.published - b.published);
+}
+
+export function hostPortRuleset(ports: readonly HostPort[]): string {
+  const rules = ports.map(
+    (p) =>
+      `    fib daddr type local ${p.protocol} dport ${p.published} dnat ip to ${roundRobin(p.backends.map((b) => `${b} . ${p.target}`))}`,
+  );
+  return replaceTable(HOST_PORTS_TABLE, [
+    '  chain prerouting {',
+    '    type nat hook prerouting priority -100; policy accept;',
+    ...rules,
+    '  }',
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    ...rules,
+    '  }',
+  ]);
+}

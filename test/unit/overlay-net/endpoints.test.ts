@@ -2,6 +2,8 @@ import test from 'ava';
 import type { NetworkView, ServiceView } from '../../../api/index.js';
 import {
   dnsNames,
+  hostPortRuleset,
+  hostPorts,
   meshPorts,
   nodeMeshRuleset,
   sandboxMeshRuleset,
@@ -117,4 +119,19 @@ test('routing mesh: ingress-mode published ports only; node rules DNAT to the sa
     'eth0',
   );
   t.true(none.includes('tcp dport 8080 reject with tcp reset'), 'no running task: refused at once');
+});
+
+test('host-mode ports: only this node’s tasks of the service, at their gateway-bridge address', (t) => {
+  const local = [
+    { serviceId: 'id-web', gatewayAddr: '198.19.255.3' },
+    { serviceId: 'id-other', gatewayAddr: '198.19.255.4' },
+  ];
+  const ports = hostPorts([ingress], local);
+  t.deepEqual(ports, [{ protocol: 'tcp', published: 2222, target: 22, backends: ['198.19.255.3'] }]);
+  t.true(
+    hostPortRuleset(ports).includes(
+      'fib daddr type local tcp dport 2222 dnat ip to numgen inc mod 1 map { 0 : 198.19.255.3 . 22 }',
+    ),
+  );
+  t.deepEqual(hostPorts([ingress], [{ serviceId: 'id-other', gatewayAddr: '198.19.255.4' }]), []);
 });
