@@ -13,3 +13,4 @@ export {
   type ManagerMetricsSource,
 } from './metrics/index.js';
 export { LogService, type LogMessage, type LogOptions, type LogSelector } from './logs/index.js';
+export { Allocator, newIngressNetwork, type AllocatorUsage } from './allocator/index.js';

@@ -21,6 +21,7 @@ import { Dispatcher } from './dispatcher/index.js';
 import { MembershipService, RoleManager } from './membership/index.js';
 import { OrchestratorLoop } from './orchestrator/index.js';
 import { SchedulerLoop } from './scheduling/index.js';
+import { Allocator } from './allocator/index.js';
 import { addLogService, LogService } from './logs/index.js';
 import { addStoreService, ForwardingProposer, NO_LEADER_MESSAGE } from './store-forwarding.js';
 import type { ManagerMetrics } from './metrics/index.js';
@@ -61,6 +62,8 @@ export class Manager {
   private readonly roles: RoleManager;
   private readonly orchestrator: OrchestratorLoop;
   private readonly scheduler: SchedulerLoop;
+  /** Network addresses, VIPs and published ports (leader-only). */
+  readonly allocator: Allocator;
   private readonly forwarder: ForwardingProposer;
   private readonly server: grpc.Server;
   private readonly transport: GrpcTransport;
@@ -153,6 +156,7 @@ export class Manager {
     this.membership.register(this.server);
     this.roles = new RoleManager(this.raft, this.store, this.log);
     this.orchestrator = new OrchestratorLoop(this.store, this.log.child({ component: 'orchestrator' }));
+    this.allocator = new Allocator(this.store, this.log.child({ component: 'allocator' }));
     this.scheduler = new SchedulerLoop(this.store, this.log.child({ component: 'scheduler' }));
     // Leader-only subsystems follow leadership.
     this.raft.onLeaderChange((c) => {
@@ -161,6 +165,7 @@ export class Manager {
         this.membership.start();
         this.roles.start();
         this.orchestrator.start();
+        this.allocator.start();
         this.scheduler.start();
         void this.markLeader().catch((err: Error) =>
           this.log.warn('could not record leadership', { err: err.message }),
@@ -170,6 +175,7 @@ export class Manager {
         this.membership.stop();
         this.roles.stop();
         this.orchestrator.stop();
+        this.allocator.stop();
         this.scheduler.stop();
       }
     });
@@ -256,6 +262,7 @@ export class Manager {
     this.membership.stop();
     this.roles.stop();
     this.orchestrator.stop();
+    this.allocator.stop();
     this.scheduler.stop();
     this.dispatcher.stop();
     this.forwarder.close();

@@ -1,4 +1,4 @@
-// Leader-only: places new tasks meant to run. Each pass indexes the nodes and the tasks holding them, asks the
+// Leader-only: places allocated (PENDING) tasks meant to run. Each pass indexes the nodes and the tasks holding them, asks the
 // pure scheduler for a batch placement, and writes ASSIGNED + NodeID (or the reason nothing fits) to the store.
 import { createLogger, taskStateRank, type Logger, type Task } from '../../api/index.js';
 import { Scheduler } from '../../scheduler/index.js';
@@ -15,8 +15,8 @@ const holdsNode = (t: Task) =>
   rank(t.Status.State) <= rank('running') &&
   rank(t.DesiredState) <= rank('running');
 // Desired READY too: a stop-first replacement is placed and prepared while the task it replaces stops.
-const waiting = (t: Task) =>
-  rank(t.Status.State) < rank('assigned') && rank(t.DesiredState) <= rank('running');
+// Only PENDING: the allocator moves NEW tasks there once their networks and ports are allocated.
+const waiting = (t: Task) => t.Status.State === 'pending' && rank(t.DesiredState) <= rank('running');
 
 export class SchedulerLoop {
   private readonly loop: StoreLoop;

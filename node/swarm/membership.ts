@@ -8,6 +8,7 @@ import {
   NotManager,
   Unavailable,
   errorMessage,
+  newId,
   type Logger,
   type Swarm,
   type SwarmInfo,
@@ -17,6 +18,7 @@ import {
   EventsHub,
   Manager,
   newClusterObject,
+  newIngressNetwork,
   requestRaftJoin,
   selfNodeObject,
   type LogService,
@@ -320,6 +322,15 @@ export class SwarmMembership {
             subnetSize,
             dataPathPort: req.DataPathPort || 4789,
           }),
+        );
+        // The routing mesh's network, first subnet of the pool, as Docker makes it at init.
+        tx.create(
+          'network',
+          newIngressNetwork(
+            newId(),
+            { DefaultAddrPool: pool, SubnetSize: subnetSize },
+            new Date().toISOString(),
+          ),
         );
         tx.create(
           'node',

@@ -33,6 +33,9 @@ export async function serviceCluster(workers: number, fake: FakeExecutorOptions 
     ListenAddr: `127.0.0.1:${port}`,
     AdvertiseAddr: '127.0.0.1',
     Spec: { Dispatcher: { HeartbeatPeriod: 300e6 } },
+    // Tests never use the default 10.0.0.0/8 pool.
+    DefaultAddrPool: ['198.19.0.0/16'],
+    SubnetSize: 24,
   });
   nodes.push({ swarm: manager.swarm, executor: managerExec, id: manager.id });
   const tokens = manager.swarm.swarm().JoinTokens;
