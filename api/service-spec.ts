@@ -39,6 +39,20 @@ export function validateObjectName(kind: string, name: unknown): void {
   }
 }
 
+/**
+ * Docker's Go types spell the container health check `Healthcheck` (and the docker CLI sends that), while the
+ * API reference writes `HealthCheck`; the engine accepts both (JSON decoding ignores case). We keep one spelling.
+ */
+export function canonicalServiceSpec<T extends ServiceSpec>(spec: T): T {
+  const c = spec?.TaskTemplate?.ContainerSpec as
+    (Record<string, unknown> & { HealthCheck?: unknown }) | undefined;
+  if (c && 'Healthcheck' in c) {
+    c.HealthCheck ??= c.Healthcheck;
+    delete c.Healthcheck;
+  }
+  return spec;
+}
+
 export function validateServiceSpec(spec: ServiceSpec): void {
   if (spec === null || typeof spec !== 'object') fail('service spec must be an object');
   validateObjectName('Name', spec.Name);

@@ -8,6 +8,7 @@ import { registerService } from './commands/service.js';
 import { registerSecretAndConfig } from './commands/secret-config.js';
 import { registerSwarm } from './commands/swarm.js';
 import { registerNode } from './commands/node.js';
+import { registerNetwork } from './commands/network.js';
 import { registerImage } from './commands/image.js';
 import { registerContainer } from './commands/container.js';
 import { registerEvents } from './commands/events.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSecretAndConfig(program);
   registerSwarm(program);
   registerNode(program);
+  registerNetwork(program);
   registerImage(program);
   registerContainer(program);
   registerEvents(program);

@@ -6,7 +6,12 @@ import { CliError, clientOf } from '../context.js';
 import { applyFormat, printList } from '../format.js';
 import { addServiceFlags, type ServiceFlags } from '../service/options.js';
 import { buildCreateSpec, type NameResolver } from '../service/create-spec.js';
-import { addUpdateListFlags, applyUpdateFlags, type UpdateFlags } from '../service/update-spec.js';
+import {
+  addUpdateListFlags,
+  applyUpdateFlags,
+  type NetworkResolver,
+  type UpdateFlags,
+} from '../service/update-spec.js';
 import { waitForConvergence } from '../service/progress.js';
 import { serviceRow, taskRows } from '../service/render.js';
 import { prettyService } from '../service/pretty.js';
@@ -24,6 +29,11 @@ function resolver(client: ApiClient): NameResolver {
     if (!hit) throw new CliError(`${kind} not found: ${name}`);
     return hit.ID;
   };
+}
+
+/** A network name, ID or ID prefix → its ID (--network-add/--network-rm compare IDs, as the spec holds them). */
+function networkResolver(client: ApiClient): NetworkResolver {
+  return async (ref) => (await client.get<{ Id: string }>(`/networks/${encodeURIComponent(ref)}`)).Id;
 }
 
 async function converge(
@@ -162,7 +172,9 @@ export function registerService(program: Command): void {
     const client = clientOf(cmd);
     const current = flags.rollback
       ? await updateService(client, ref, async (s) => s.Spec, true)
-      : await updateService(client, ref, (s) => applyUpdateFlags(s.Spec, flags, resolver(client)));
+      : await updateService(client, ref, (s) =>
+          applyUpdateFlags(s.Spec, flags, resolver(client), networkResolver(client)),
+        );
     process.stdout.write(`${ref}\n`);
     await converge(client, current.ID, flags, flags.rollback ? 'rolledBack' : 'updated');
   });

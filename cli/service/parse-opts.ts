@@ -68,9 +68,14 @@ export function parsePublish(text: string): PortConfig {
     for (const [k, v] of kv) {
       if (k === 'target') p.TargetPort = port(v, 'target');
       else if (k === 'published') p.PublishedPort = port(v, 'published');
-      else if (k === 'protocol') p.Protocol = v as PortConfig['Protocol'];
-      else if (k === 'mode') p.PublishMode = v as PortConfig['PublishMode'];
-      else throw new InvalidArgument(`invalid field key ${k}`);
+      else if (k === 'protocol') {
+        if (!['tcp', 'udp', 'sctp'].includes(v)) throw new InvalidArgument(`invalid protocol value '${v}'`);
+        p.Protocol = v as PortConfig['Protocol'];
+      } else if (k === 'mode') {
+        if (v !== 'ingress' && v !== 'host')
+          throw new InvalidArgument(`invalid publish mode value (${v}): must be either 'ingress' or 'host'`);
+        p.PublishMode = v;
+      } else throw new InvalidArgument(`invalid field key ${k}`);
     }
     if (!p.TargetPort) throw new InvalidArgument('missing mandatory field "target"');
     return p;

@@ -1,6 +1,11 @@
 // `service update` flags applied to the current spec: scalar flags replace, -add/-rm flags edit lists.
 import type { Command } from 'commander';
-import type { ServiceSpec } from '../../api/index.js';
+import {
+  InvalidArgument,
+  type NetworkAttachmentConfig,
+  type PortConfig,
+  type ServiceSpec,
+} from '../../api/index.js';
 import type { ServiceFlags } from './options.js';
 import { applyScalarFlags } from './spec-flags.js';
 import { configRefs, secretRefs, type NameResolver } from './create-spec.js';
@@ -74,10 +79,36 @@ function editLabels(
   return { ...out, ...parseLabels(add) };
 }
 
+/** A network name (or ID) → its ID, as the API resolves it. */
+export type NetworkResolver = (ref: string) => Promise<string>;
+
+/**
+ * --network-rm/--network-add as the docker CLI applies them: the spec holds network IDs (the API resolved the names
+ * at create), so names are resolved first; adding a network the service is on already is an error.
+ */
+async function editNetworks(
+  current: NetworkAttachmentConfig[] | undefined,
+  add: string[],
+  rm: string[],
+  resolve: NetworkResolver = async (ref) => ref,
+): Promise<NetworkAttachmentConfig[]> {
+  const rmIds = new Set([...rm, ...(await Promise.all(rm.map(resolve)))]);
+  const out = (current ?? []).filter((n) => !rmIds.has(n.Target));
+  for (const text of add) {
+    const n = parseNetwork(text);
+    const id = await resolve(n.Target);
+    if (out.some((o) => o.Target === id || o.Target === n.Target))
+      throw new InvalidArgument(`service is already attached to network ${n.Target}`);
+    out.push({ ...n, Target: id });
+  }
+  return out;
+}
+
 export async function applyUpdateFlags(
   current: ServiceSpec,
   f: UpdateFlags,
   resolve: NameResolver,
+  resolveNetwork?: NetworkResolver,
 ): Promise<ServiceSpec> {
   const spec: ServiceSpec = structuredClone(current);
   const t = spec.TaskTemplate;
@@ -93,10 +124,10 @@ export async function applyUpdateFlags(
     c.Labels = editLabels(c.Labels, list('containerLabelAdd'), list('containerLabelRm'));
   }
   if (list('publishAdd').length || list('publishRm').length) {
-    const rm = list('publishRm').map((p) => String(parsePublish(p).TargetPort));
-    const ports = editByKey(spec.EndpointSpec?.Ports, list('publishAdd').map(parsePublish), rm, (p) =>
-      String(p.TargetPort),
-    );
+    // As the docker CLI: a port is named by its target port and protocol ("80", "8080:80", "53/udp").
+    const portKey = (p: PortConfig) => `${p.TargetPort}/${p.Protocol ?? 'tcp'}`;
+    const rm = list('publishRm').map((p) => portKey(parsePublish(p)));
+    const ports = editByKey(spec.EndpointSpec?.Ports, list('publishAdd').map(parsePublish), rm, portKey);
     spec.EndpointSpec = { ...spec.EndpointSpec, Ports: ports };
   }
   if (list('mountAdd').length || list('mountRm').length)
@@ -120,12 +151,7 @@ export async function applyUpdateFlags(
     };
   }
   if (list('networkAdd').length || list('networkRm').length)
-    t.Networks = editByKey(
-      t.Networks,
-      list('networkAdd').map(parseNetwork),
-      list('networkRm'),
-      (n) => n.Target,
-    );
+    t.Networks = await editNetworks(t.Networks, list('networkAdd'), list('networkRm'), resolveNetwork);
   if (list('secretAdd').length || list('secretRm').length) {
     c.Secrets = editByKey(
       c.Secrets,

@@ -5,6 +5,7 @@ import { serviceRoutes } from './services.js';
 import { taskRoutes } from './tasks.js';
 import { configRoutes, secretRoutes } from './secrets-configs.js';
 import { nodeRoutes } from './nodes.js';
+import { networkRoutes } from './networks.js';
 import { logRoutes } from './logs.js';
 import type { LogService } from '../logs/index.js';
 
@@ -12,6 +13,7 @@ export { parseFilters, type Filters } from './filters.js';
 export { lookup } from './lookup.js';
 export { taskName, isUpToDate } from './tasks.js';
 export { serviceStatus } from './services.js';
+export { networkInUse, networkResource } from './networks.js';
 export type { StoreSource } from './store-source.js';
 
 /**
@@ -37,6 +39,7 @@ export function controlRoutes(
     secretRoutes(store)(app);
     configRoutes(store)(app);
     nodeRoutes(store)(app);
+    networkRoutes(store)(app);
     if (logs) logRoutes(store, logs)(app);
   };
 }

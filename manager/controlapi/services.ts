@@ -6,12 +6,15 @@ import {
   NotFound,
   newId,
   validateServiceSpec,
+  canonicalServiceSpec,
   withServiceDefaults,
   Conflict,
+  type PortConfig,
   type Service,
   type ServiceSpec,
   type Task,
 } from '../../api/index.js';
+import { isIngress, portInUseMessage } from '../allocator/index.js';
 import type { ReadTx } from '../store/index.js';
 import type { StoreSource } from './store-source.js';
 import { parseConstraints } from '../../scheduler/index.js';
@@ -44,6 +47,38 @@ function checkReferences(tx: ReadTx, spec: ServiceSpec): void {
   }
 }
 
+const portKey = (p: PortConfig): string => `${p.Protocol ?? 'tcp'}/${p.PublishedPort}`;
+
+/**
+ * swarmkit's endpoint checks at the API: dnsrr services cannot publish through the routing mesh, and an explicit
+ * published port must be free of other services' routing-mesh ports (which every node binds), as the spec and the
+ * allocated Endpoint of each record them. A host-mode port only clashes with another service's ingress port:
+ * several services may publish the same host port, the scheduler keeps them on different nodes.
+ */
+function checkEndpoint(tx: ReadTx, id: string, spec: ServiceSpec): void {
+  const e = spec.EndpointSpec;
+  const ports = e?.Ports ?? [];
+  if (e?.Mode === 'dnsrr' && ports.some(isIngress))
+    throw new InvalidArgument("EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
+  const wanted = ports.filter((p) => p.PublishedPort);
+  if (!wanted.length) return;
+  for (const other of tx.all('service')) {
+    if (other.ID === id) continue;
+    const held = [...(other.Spec.EndpointSpec?.Ports ?? []), ...(other.Endpoint?.Ports ?? [])].filter(
+      (p) => p.PublishedPort,
+    );
+    const owner = { id: other.ID, name: other.Spec.Name };
+    for (const p of wanted) {
+      const clash = held.filter((h) => portKey(h) === portKey(p));
+      if (clash.some(isIngress)) throw new InvalidArgument(portInUseMessage(p.PublishedPort!, owner));
+      if (isIngress(p) && clash.length)
+        throw new InvalidArgument(
+          `port '${p.PublishedPort}' is already in use by service '${owner.name}' (${owner.id}) as a host-published port`,
+        );
+    }
+  }
+}
+
 /** Running/desired/completed counts, as `GET /services?status=true` reports them. */
 export function serviceStatus(
   tx: ReadTx,
@@ -73,13 +108,14 @@ export function serviceStatus(
 export function serviceRoutes(store: StoreSource) {
   return (app: FastifyInstance): void => {
     app.post('/services/create', async (req, reply) => {
-      const spec = requireBody<ServiceSpec>(req.body, 'service spec');
+      const spec = canonicalServiceSpec(requireBody<ServiceSpec>(req.body, 'service spec'));
       validateServiceSpec(spec);
       parseConstraints(spec.TaskTemplate.Placement?.Constraints ?? []);
       const filled = withServiceDefaults(spec);
       const id = newId();
       await store().update((tx) => {
         checkReferences(tx, filled);
+        checkEndpoint(tx, id, filled);
         const service: Service = {
           ID: id,
           Version: { Index: 0 },
@@ -130,7 +166,7 @@ export function serviceRoutes(store: StoreSource) {
       const { id } = req.params as { id: string };
       const q = req.query as { version?: string; rollback?: string };
       const version = parseVersion(q.version);
-      const body = requireBody<ServiceSpec>(req.body, 'service spec');
+      const body = canonicalServiceSpec(requireBody<ServiceSpec>(req.body, 'service spec'));
       const rollback = q.rollback === 'previous';
       if (!rollback) {
         validateServiceSpec(body);
@@ -148,6 +184,7 @@ export function serviceRoutes(store: StoreSource) {
           next = withServiceDefaults(body);
           checkReferences(tx, next);
         }
+        checkEndpoint(tx, current.ID, next);
         if (next.Name !== current.Spec.Name) throw new InvalidArgument('renaming services is not supported');
         if (modeOf(next) !== modeOf(current.Spec))
           throw new InvalidArgument('service mode change is not allowed');

@@ -296,3 +296,17 @@ test('nodes: demotion refused when it would lose quorum; a down manager goes onl
     undefined,
   );
 });
+
+test('services: the docker CLI’s `Healthcheck` spelling is taken as HealthCheck', async (t) => {
+  const { app } = setup();
+  const health = { Test: ['CMD-SHELL', 'true'], Interval: 1e9, Retries: 1 };
+  const body = spec('hc');
+  const res = await create(app, {
+    ...body,
+    TaskTemplate: { ContainerSpec: { ...body.TaskTemplate.ContainerSpec, Healthcheck: health } },
+  });
+  t.is(res.statusCode, 201, res.body);
+  const s = (await app.inject({ url: '/services/hc' })).json<Service>();
+  t.deepEqual(s.Spec.TaskTemplate.ContainerSpec!.HealthCheck, health);
+  t.false('Healthcheck' in s.Spec.TaskTemplate.ContainerSpec!);
+});
