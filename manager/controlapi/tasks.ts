@@ -1,6 +1,6 @@
 // /tasks routes: list with the filters the docker CLI sends, and inspect.
 import type { FastifyInstance } from 'fastify';
-import { isDeepStrictEqual } from 'node:util';
+import { isUpToDate as taskIsUpToDate } from '../orchestrator/index.js';
 import type { Service, Task } from '../../api/index.js';
 import type { ReadTx } from '../store/index.js';
 import type { StoreSource } from './store-source.js';
@@ -26,7 +26,7 @@ export function taskName(service: Service | undefined, t: Task): string {
 
 /** A task runs the service's current spec (swarmkit's "not dirty"). */
 export function isUpToDate(service: Service | undefined, t: Task): boolean {
-  return !!service && isDeepStrictEqual(t.Spec, service.Spec.TaskTemplate);
+  return !!service && taskIsUpToDate(service, t);
 }
 
 function resolveIds(tx: ReadTx, f: Filters, key: 'service' | 'node'): Set<string> | undefined {

@@ -18,6 +18,8 @@ export function newTask(service: Service, origin: TaskOrigin, now: string, id = 
     Status: { Timestamp: now, State: 'new', Message: 'created' },
     DesiredState: 'running',
   };
+  // What the task was made for, so a change of published ports or endpoint mode rolls the tasks (swarmkit too).
+  task.Endpoint = { Spec: structuredClone(service.Spec.EndpointSpec ?? { Mode: 'vip' }) };
   if (origin.slot !== undefined) task.Slot = origin.slot;
   if (origin.nodeId) task.NodeID = origin.nodeId;
   if (service.JobStatus) task.JobIteration = { ...service.JobStatus.JobIteration };

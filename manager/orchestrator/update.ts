@@ -4,6 +4,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import {
   isTerminal,
+  type EndpointSpec,
   type Service,
   type Task,
   type UpdateConfig,
@@ -29,8 +30,26 @@ const STARTUP_ALLOWANCE_MS = 60_000;
 /** stop-first: how long a new task waits at READY for the old one to stop (its node may be gone). */
 const STOP_WAIT_MS = 30_000;
 
+/** An endpoint spec with Docker's defaults filled, so an omitted field and its default compare equal. */
+function endpointKey(spec: EndpointSpec | undefined): unknown {
+  return {
+    mode: spec?.Mode ?? 'vip',
+    ports: (spec?.Ports ?? []).map((p) => [
+      p.Name ?? '',
+      p.Protocol ?? 'tcp',
+      p.TargetPort,
+      p.PublishedPort ?? 0,
+      p.PublishMode ?? 'ingress',
+    ]),
+  };
+}
+
+/** swarmkit's "not dirty": the task runs the service's task template and (if recorded) its endpoint spec. */
 export function isUpToDate(service: Service, t: Task): boolean {
-  return isDeepStrictEqual(t.Spec, service.Spec.TaskTemplate);
+  return (
+    isDeepStrictEqual(t.Spec, service.Spec.TaskTemplate) &&
+    (!t.Endpoint || isDeepStrictEqual(endpointKey(t.Endpoint.Spec), endpointKey(service.Spec.EndpointSpec)))
+  );
 }
 
 function failedEarly(t: Task): boolean {

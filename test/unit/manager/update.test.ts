@@ -1,5 +1,5 @@
 import test from 'ava';
-import { updateStep, newTask } from '../../../manager/orchestrator/index.js';
+import { updateStep, newTask, isUpToDate } from '../../../manager/orchestrator/index.js';
 import { withServiceDefaults, type Service, type Task, type UpdateConfig } from '../../../api/index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
@@ -167,4 +167,33 @@ test('update delay waits between batches', (t) => {
   t.is(step.create.length, 0);
   t.is(step.wakeInMs, 100 + 1000 + 10_000 - 2000);
   t.is(updateStep(s, [slot1, running(old, 2, T0)], T0 + 11_200).create[0]!.Slot, 2);
+});
+
+test('a change of published ports or endpoint mode makes tasks out of date; defaults spelled out do not', (t) => {
+  const s = svc('new');
+  const task = newTask(s, { slot: 1 }, iso(T0));
+  t.true(isUpToDate(s, task));
+  t.true(isUpToDate({ ...s, Spec: { ...s.Spec, EndpointSpec: { Mode: 'vip' } } }, task));
+  const published = {
+    ...s,
+    Spec: { ...s.Spec, EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080 }] } },
+  };
+  t.false(isUpToDate(published, task));
+  const again = newTask(published, { slot: 1 }, iso(T0));
+  t.true(
+    isUpToDate(
+      {
+        ...s,
+        Spec: {
+          ...s.Spec,
+          EndpointSpec: {
+            Mode: 'vip',
+            Ports: [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }],
+          },
+        },
+      },
+      again,
+    ),
+  );
+  t.false(isUpToDate({ ...s, Spec: { ...s.Spec, EndpointSpec: { Mode: 'dnsrr' } } }, task));
 });
