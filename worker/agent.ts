@@ -123,12 +123,18 @@ export class Agent {
     const answer = setTimeout(() => this.reconnectLater('no answer from the dispatcher'), 3000);
     answer.unref();
     this.answer = answer;
+    // The heartbeat loop starts with the session's first message and then runs by itself: restarting it on every
+    // message would starve it while messages (assignments, network views) keep coming faster than its period.
+    let beating = false;
     stream.on('data', (m: SessionMessage) => {
       clearTimeout(answer);
       this.attempt = 0;
       this.connected = true;
       this.period = m.heartbeatPeriodMs;
-      this.scheduleHeartbeat();
+      if (!beating) {
+        beating = true;
+        this.scheduleHeartbeat();
+      }
       if (m.networks) this.o.executor?.setNetworks?.(m.networks);
       if (m.assignments) this.assign(m.assignments);
       if (m.managers?.length) this.o.onManagers?.(m.managers);

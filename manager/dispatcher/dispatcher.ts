@@ -160,6 +160,9 @@ export class Dispatcher {
         Heartbeat: serveUnary(async (_req, call) => {
           const id = await this.authz.require(call as never, [WORKER_ROLE, MANAGER_ROLE]);
           this.requireActive();
+          // A node marked down (its heartbeats were late) must open a new session, which marks it ready again.
+          const state = this.store.view((tx) => tx.get('node', id.nodeId))?.Status.State;
+          if (state === 'down') throw new NotManager(`node ${id.nodeId} is down: open a new session`);
           this.lastSeen.set(id.nodeId, Date.now());
           return {
             heartbeatPeriodMs: this.o.heartbeatPeriodMs(),
@@ -313,8 +316,10 @@ export class Dispatcher {
       if (!s) continue;
       const views = viewsOf(nodeId);
       const json = JSON.stringify(views);
-      if (json === (s.networksSent ?? '[]')) continue;
+      // A new session is always told (even "none"): the agent may hold views from its previous session.
+      if (json === s.networksSent) continue;
       s.networksSent = json;
+      this.log.debug('network views sent', { node: nodeId, networks: views.map((v) => v.name).join(',') });
       try {
         s.call.write({
           sessionId: s.sessionId,
@@ -371,6 +376,14 @@ export class Dispatcher {
         }
       });
       this.log.info('nodes marked down', { nodes: stale.map((n) => n.ID).join(',') });
+      // Their sessions end too: an agent that is still alive reconnects and is ready again.
+      for (const n of stale) {
+        const session = this.sessions.get(n.ID);
+        if (!session) continue;
+        this.sessions.delete(n.ID);
+        session.call.end();
+        this.logs.onSessionLost(n.ID);
+      }
     } catch (err) {
       this.log.warn('could not mark nodes down', { err: errorMessage(err) });
     }
