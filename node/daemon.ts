@@ -21,6 +21,8 @@ export interface DaemonOptions {
   hosts?: string[];
   /** HOST:PORT to serve Prometheus metrics on (GET /metrics); off when absent. */
   metricsAddr?: string;
+  /** Subnet of the gateway bridge overlay-attached containers reach the node through (tss_gwbridge). */
+  gwbridgeSubnet?: string;
   log?: Logger;
 }
 
@@ -57,6 +59,11 @@ export class Daemon {
       containers: this.containers,
       images: this.images,
       log: this.log.child({ component: 'executor' }),
+      swarmNode: () => {
+        const i = this.swarm.info();
+        return i.NodeID ? { nodeId: i.NodeID, addr: i.NodeAddr } : undefined;
+      },
+      gwbridgeSubnet: options.gwbridgeSubnet,
       pull: metrics && ((ref) => metrics.timePull(() => pullImage(this.images, ref))),
     });
     const executor: Executor = metrics ? metrics.observeExecutor(this.executor) : this.executor;

@@ -10,6 +10,7 @@ interface DaemonFlags {
   host: string[];
   logLevel: LogLevel;
   metricsAddr?: string;
+  gwbridgeSubnet?: string;
 }
 
 export function registerDaemon(program: Command): void {
@@ -20,6 +21,10 @@ export function registerDaemon(program: Command): void {
     .option('--host <addr>', 'API socket to listen on (repeatable)', collect, [])
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--metrics-addr <host:port>', 'Serve Prometheus metrics on http://HOST:PORT/metrics')
+    .option(
+      '--gwbridge-subnet <cidr>',
+      'Subnet of tss_gwbridge, the bridge overlay-attached containers reach this node through (default 172.18.0.0/16)',
+    )
     .action(async (opts: DaemonFlags, cmd: Command) => {
       setLogLevel(opts.logLevel);
       // `-H` on the program is the client's host; for the daemon it is where to listen.
@@ -27,7 +32,12 @@ export function registerDaemon(program: Command): void {
       const hosts = opts.host.length
         ? opts.host
         : [globalHost && !opts.host.length ? globalHost : DEFAULT_HOST];
-      const daemon = new Daemon({ dataRoot: opts.dataRoot, hosts, metricsAddr: opts.metricsAddr });
+      const daemon = new Daemon({
+        dataRoot: opts.dataRoot,
+        hosts,
+        metricsAddr: opts.metricsAddr,
+        gwbridgeSubnet: opts.gwbridgeSubnet,
+      });
       await daemon.start();
       await new Promise<void>((resolve) => {
         const onSignal = (sig: NodeJS.Signals) => {

@@ -74,6 +74,24 @@ function ping(socket: string): Promise<boolean> {
   });
 }
 
+/**
+ * Named namespaces a node's daemon made for overlay networks (sandboxes `tss-ov-<node>-…`, task namespaces
+ * `tss-t-<node>-…`); a daemon that stops cleanly removes them itself, a killed one leaves them.
+ */
+async function removeNodeNamespaces(dataRoot: string): Promise<void> {
+  let nodeId: string | undefined;
+  try {
+    nodeId = (JSON.parse(readFileSync(join(dataRoot, 'swarm', 'state.json'), 'utf8')) as { nodeId?: string })
+      .nodeId;
+  } catch {
+    return; // never in a swarm: it made none
+  }
+  if (!nodeId || !existsSync('/run/netns')) return;
+  const mine = [`tss-ov-${nodeId.slice(0, 8)}-`, `tss-t-${nodeId.slice(0, 8)}-`];
+  for (const ns of readdirSync('/run/netns'))
+    if (mine.some((p) => ns.startsWith(p))) await run('ip', ['netns', 'del', ns], { allowFail: true });
+}
+
 /** Unmounts everything mounted below `dir`, deepest first, so removing the directory never reaches into a mount. */
 export async function unmountUnder(dir: string): Promise<void> {
   const mounts = readFileSync('/proc/mounts', 'utf8')
@@ -283,6 +301,7 @@ export class Lab {
         for (const id of ids)
           await run('runc', ['--root', runcRoot, 'delete', '--force', id], { allowFail: true });
       }
+      await removeNodeNamespaces(h.dataRoot);
       await run('ip', ['netns', 'del', h.netns], { allowFail: true });
     }
     for (let n = 1; n <= this.state.hosts.length; n++)

@@ -11,6 +11,8 @@ export interface LabSwarmOptions {
   heartbeat?: string;
   /** Hosts that get busybox:local (default every host). */
   busyboxOn?: string[];
+  /** More `swarm init` flags (e.g. `--default-addr-pool 198.19.0.0/17`). */
+  initArgs?: string[];
 }
 
 function docker(lab: Lab, host: string, args: string[]): string {
@@ -32,6 +34,7 @@ export async function startLabSwarm(lab: Lab, o: LabSwarmOptions): Promise<void>
     addr,
     '--dispatcher-heartbeat',
     o.heartbeat ?? '1s',
+    ...(o.initArgs ?? []),
   ]);
   const tokens = {
     manager: docker(lab, first!, ['swarm', 'join-token', '-q', 'manager']),

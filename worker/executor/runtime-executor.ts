@@ -5,10 +5,12 @@ import {
   errorMessage,
   NotFound,
   type Logger,
+  type NetworkView,
   type Task,
   type TaskStatus,
 } from '../../api/index.js';
 import { pullImage, type ContainerManager, type ImageStore } from '../../runtime/index.js';
+import { NodeNetworks } from '../networks/index.js';
 import { LABEL } from './container-config.js';
 import {
   NO_TASK_DEPENDENCIES,
@@ -31,6 +33,13 @@ export interface RuntimeExecutorOptions {
   pull?: (ref: string) => Promise<unknown>;
   /** Registry pull timeout for the default pull (ms). */
   pullTimeoutMs?: number;
+  /**
+   * This node's swarm identity once it has one (ID and underlay address): overlay networking is set up for it
+   * on first use. Without it tasks on overlay networks cannot be prepared.
+   */
+  swarmNode?: () => { nodeId: string; addr: string } | undefined;
+  /** Subnet of the node's gateway bridge (tss_gwbridge); Docker's docker_gwbridge default when not given. */
+  gwbridgeSubnet?: string;
   /** How often health status is looked at while a task with a health check starts or runs (ms). */
   pollMs?: number;
   now?: () => Date;
@@ -49,6 +58,7 @@ export class RuntimeExecutor implements Executor {
   /** The secrets and configs of the latest assignment set (memory only). */
   private dependencies: TaskDependencies = NO_TASK_DEPENDENCIES;
   private readonly log: Logger;
+  private nodeNetworks?: NodeNetworks;
 
   constructor(private readonly o: RuntimeExecutorOptions) {
     this.log = o.log ?? createLogger({ component: 'executor' });
@@ -147,6 +157,30 @@ export class RuntimeExecutor implements Executor {
     this.adopted.clear();
   }
 
+  setNetworks(views: NetworkView[]): void {
+    // A node that never used overlay networking does not set it up to learn it has none.
+    if (!views.length && !this.nodeNetworks) return;
+    const n = this.networks();
+    if (!n) return;
+    n.setViews(views).catch((err: unknown) =>
+      this.log.warn('applying the network views failed', { err: errorMessage(err) }),
+    );
+  }
+
+  /** The node's overlay networking, made when first needed (the node must be in a swarm by then). */
+  private networks(): NodeNetworks | undefined {
+    if (this.nodeNetworks) return this.nodeNetworks;
+    const self = this.o.swarmNode?.();
+    if (!self) return undefined;
+    this.nodeNetworks = new NodeNetworks({
+      nodeId: self.nodeId,
+      underlayAddr: self.addr,
+      gwbridgeSubnet: this.o.gwbridgeSubnet,
+      log: this.log,
+    });
+    return this.nodeNetworks;
+  }
+
   /** The latest assignment set, by task ID. */
   private assigned = new Map<string, Task>();
 
@@ -160,6 +194,15 @@ export class RuntimeExecutor implements Executor {
         dependencies: () => this.dependencies,
         log: this.log,
         nodeId: this.o.nodeId,
+        networks: {
+          prepare: (t) => {
+            if (!t.NetworksAttachments?.length) return Promise.resolve(undefined);
+            const n = this.networks();
+            if (!n) throw new Error('this node has no overlay networking: it is not in a swarm');
+            return n.prepare(t);
+          },
+          release: (id) => this.nodeNetworks?.release(id) ?? Promise.resolve(),
+        },
         pollMs: this.o.pollMs ?? 100,
         now: this.o.now ?? (() => new Date()),
       },
@@ -226,6 +269,10 @@ export class RuntimeExecutor implements Executor {
     this.adopted.clear();
     await Promise.all(all.map((c) => c.close()));
     await Promise.all([...this.removals.values()]);
+    // Overlay devices and namespaces are not kept across a restart yet: containers on overlay networks lose
+    // their interfaces with them (they are re-created for new tasks).
+    await this.nodeNetworks?.stop();
+    this.nodeNetworks = undefined;
   }
 
   /** For tests and `docker ps`-like views: the state of each task this executor drives. */

@@ -17,6 +17,7 @@ import { NotModified, type ContainerManager } from '../../runtime/index.js';
 import { containerName, createBody, hasHealthcheck, LABEL, stopGraceSeconds } from './container-config.js';
 import { record, unlessAborted, watchContainer, type ContainerEvent } from './container-watch.js';
 import type { TaskDependencies, TaskStatusReport } from './executor.js';
+import type { PreparedNetworks } from '../networks/index.js';
 import { taskFiles } from './task-files.js';
 import { exitOutcome, failureState, MESSAGES, nextStep, stateOfContainer, type Step } from './task-steps.js';
 
@@ -29,6 +30,11 @@ export interface ControllerDeps {
   dependencies(): TaskDependencies;
   log: Logger;
   nodeId?: string;
+  /** The task's overlay networking: a namespace with its interfaces (none for a task on no network). */
+  networks?: {
+    prepare(task: Task): Promise<PreparedNetworks | undefined>;
+    release(taskId: string): Promise<void>;
+  };
   pollMs: number;
   now: () => Date;
 }
@@ -116,15 +122,17 @@ export class TaskController {
   async remove(): Promise<void> {
     await this.close();
     const id = this.containerId ?? containerOfTask(this.d.containers, this.task.ID);
-    if (!id) return;
-    await stopQuietly(this.d.containers, id, stopGraceSeconds(this.task)).catch((err: unknown) =>
-      this.log.warn('stopping the container of a removed task failed: killing it', {
-        err: errorMessage(err),
-      }),
-    );
-    await this.d.containers.remove(id, { force: true }).catch((err: unknown) => {
-      if (!(err instanceof NotFound)) throw err;
-    });
+    if (id) {
+      await stopQuietly(this.d.containers, id, stopGraceSeconds(this.task)).catch((err: unknown) =>
+        this.log.warn('stopping the container of a removed task failed: killing it', {
+          err: errorMessage(err),
+        }),
+      );
+      await this.d.containers.remove(id, { force: true }).catch((err: unknown) => {
+        if (!(err instanceof NotFound)) throw err;
+      });
+    }
+    await this.d.networks?.release(this.task.ID);
   }
 
   // ---- the loop ----
@@ -180,9 +188,11 @@ export class TaskController {
   private async tidy(): Promise<void> {
     if (!isTerminal(this.status.State) || this.closed) return;
     const id = this.containerId;
+    const rec = id ? record(this.d.containers, id) : undefined;
+    if (id && rec?.State.Running) await stopQuietly(this.d.containers, id, stopGraceSeconds(this.task));
+    // Its addresses go back to the allocator once the task is over: the namespace holding them goes now.
+    await this.d.networks?.release(this.task.ID);
     if (!id) return;
-    const rec = record(this.d.containers, id);
-    if (rec?.State.Running) await stopQuietly(this.d.containers, id, stopGraceSeconds(this.task));
     if (taskStateRank(this.task.DesiredState) >= taskStateRank('remove') && rec) {
       await this.d.containers.remove(id, { force: true });
       this.containerId = undefined;
@@ -212,8 +222,14 @@ export class TaskController {
       const pulled = await unlessAborted(this.d.ensureImage(body.Image!), signal);
       if (!pulled || this.closed) return;
       const name = containerName(this.task, this.d.nodeId);
+      const net = await this.d.networks?.prepare(this.task);
       try {
-        this.containerId = (await this.d.containers.create(body, name, { files })).Id;
+        this.containerId = (
+          await this.d.containers.create(body, name, {
+            files: [...files, ...(net?.files ?? [])],
+            netns: net?.netns,
+          })
+        ).Id;
       } catch (err) {
         // Created before, but not labelled as ours: take it only if it is this task's.
         const existing = err instanceof Conflict ? record(this.d.containers, name) : undefined;
@@ -272,12 +288,11 @@ export class TaskController {
       case 'gone':
         throw new NotFound(`No such container: ${id}`);
       case 'unhealthy': {
-        // Docker stops an unhealthy task's container and reports its exit with the cause.
-        this.log.info('container unhealthy: stopping it', { container: id });
+        // Failed at once, as swarmkit does, so load balancers everywhere drop the task while its container
+        // stops (tidy() stops it next); reported as the kill Docker's is (137).
+        this.log.info('container unhealthy: failing the task and stopping it', { container: id });
         this.unhealthy = true;
-        await stopQuietly(this.d.containers, id, stopGraceSeconds(this.task));
-        const rec = record(this.d.containers, id);
-        return this.exited(rec ? exitFacts(rec) : { exitCode: 137, oomKilled: false });
+        return this.exited({ exitCode: 137, oomKilled: false });
       }
       case 'healthy':
         return;
