@@ -13,7 +13,7 @@ import {
   type Logger,
 } from '../api/index.js';
 import { RaftCore } from './core/raft-core.js';
-import { NotLeaderError } from './core/errors.js';
+import { NotLeaderError, OutcomeUnknownError } from './core/errors.js';
 import { SnapshotStore } from './storage/snapshots.js';
 import { Wal } from './storage/wal.js';
 import { forceSingleMember } from './driver/force-new-cluster.js';
@@ -385,7 +385,8 @@ export class RaftNode {
     this.core.advance(rd);
     if (rd.softState && rd.softState.leader !== this.lastLeader) {
       this.lastLeader = rd.softState.leader;
-      if (rd.softState.role !== 'leader') this.failPending(new NotLeaderError(rd.softState.leader));
+      if (rd.softState.role !== 'leader')
+        this.failPending(new OutcomeUnknownError(), new NotLeaderError(rd.softState.leader));
       const change = {
         leader: rd.softState.leader,
         isLeader: rd.softState.role === 'leader',
@@ -431,7 +432,8 @@ export class RaftNode {
     }
   }
 
-  private failPending(err: unknown): void {
+  /** Rejects pending proposals with `err` and pending reads with `readErr` (the same by default). */
+  private failPending(err: unknown, readErr = err): void {
     for (const [, p] of this.pending) {
       clearTimeout(p.timer);
       p.reject(err);
@@ -439,7 +441,7 @@ export class RaftNode {
     this.pending.clear();
     for (const [, r] of this.reads) {
       clearTimeout(r.timer);
-      r.reject(err);
+      r.reject(readErr);
     }
     this.reads.clear();
   }

@@ -12,3 +12,13 @@ export class NotLeaderError extends Unavailable {
     );
   }
 }
+
+/**
+ * A proposal this member appended while leading, still uncommitted when it lost leadership: the next leader may
+ * commit it or drop it, so the caller must not take it as refused (unlike NotLeaderError, raised before).
+ */
+export class OutcomeUnknownError extends Unavailable {
+  constructor() {
+    super('leadership changed before the proposal committed: it may or may not be applied');
+  }
+}
