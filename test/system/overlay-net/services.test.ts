@@ -31,6 +31,7 @@ let lab: Lab;
 test.before(async () => {
   lab = await Lab.create({ tsswarm: cliCommand(), daemonArgs: DAEMON_ARGS });
   await startLabSwarm(lab, { managers: ['m1'], workers: ['w1', 'w2'], initArgs: INIT_ARGS });
+  await lab.addHost('cl'); // a client on the lab network that is not a swarm node
 });
 
 test.after.always(async () => {
@@ -142,7 +143,7 @@ function wgetIn(c: { host: string; id: string }, url: string): string {
 }
 
 test.serial(
-  'health: an unhealthy task stops getting VIP traffic within one interval + 1 s; its healthy replacement gets it',
+  'health: an unhealthy task stops getting VIP and mesh traffic within one interval + 1 s; its healthy replacement gets it',
   async (t) => {
     t.timeout(180_000);
     const created = docker(lab, 'm1', [
@@ -154,6 +155,8 @@ test.serial(
       '2',
       '--network',
       'appnet',
+      '--publish',
+      '8081:80',
       '--stop-grace-period',
       '1s',
       '--health-cmd',
@@ -171,9 +174,14 @@ test.serial(
     ]);
     t.is(created.status, 0, created.stderr);
     const [c] = containersOf(lab, 'client');
+    const meshUrl = `http://${lab.host('m1').addr}:8081/`;
+    // n requests through the VIP (from the client task) and n through the mesh (from outside the swarm).
     const answers = (n: number) => {
       const seen = new Set<string>();
-      for (let i = 0; i < n; i++) seen.add(wgetIn(c!, 'http://hc/'));
+      for (let i = 0; i < n; i++) {
+        seen.add(wgetIn(c!, 'http://hc/'));
+        seen.add(fetchFrom(lab.host('cl'), meshUrl));
+      }
       return seen;
     };
     await eventually(() => answers(8).size === 2 && !answers(1).has(''), 60_000, 'both hc tasks answer');
@@ -333,7 +341,7 @@ test.serial(
   'routing mesh: a published port answers on every node, also after scale-down and a dead worker',
   async (t) => {
     t.timeout(300_000);
-    const client = await lab.addHost('cl');
+    const client = lab.host('cl');
     const up = docker(lab, 'm1', ['service', 'update', '--publish-add', '8080:80', 'web']);
     t.is(up.status, 0, up.stderr);
     const published = ok(
