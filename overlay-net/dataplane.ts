@@ -291,7 +291,7 @@ export class OverlayDataPlane {
    * Gives a container a veth into tss_gwbridge with an address from its subnet and the default route through
    * it (egress via NAT). `ifname` defaults to the next free ethN after the container's overlay interfaces.
    */
-  attachGateway(netnsPath: string, ifname?: string): Promise<void> {
+  attachGateway(netnsPath: string, ifname?: string, o: { defaultRoute?: boolean } = {}): Promise<void> {
     return this.serial(async () => {
       this.requireStarted();
       const c = this.containers.get(netnsPath) ?? { overlays: [] };
@@ -321,7 +321,10 @@ export class OverlayDataPlane {
               `addr add ${ip}/${this.gwPool.prefix} dev ${name}`,
               `link set ${name} up`,
               'link set lo up',
-              `route replace default via ${this.gwPool.first} dev ${name}`,
+              // Without it (containers on internal networks only) the node's resolver is all the leg reaches.
+              ...(o.defaultRoute === false
+                ? []
+                : [`route replace default via ${this.gwPool.first} dev ${name}`]),
             ],
           );
         } catch (err) {

@@ -212,7 +212,10 @@ export class NodeNetworks {
             ifname: a.ifname,
           });
         }
-        await this.plane.attachGateway(path, `eth${attachments.length}`);
+        // Egress through the gateway bridge unless every network of the task is internal (the leg stays for DNS).
+        await this.plane.attachGateway(path, `eth${attachments.length}`, {
+          defaultRoute: !attachments.every((a) => a.internal),
+        });
       } catch (err) {
         await this.releaseLocked(task.ID);
         throw err;

@@ -11,6 +11,8 @@ export interface TaskAttachment {
   address: string;
   /** Interface name inside the container: eth0, eth1… in the order of the task's attachments, as Docker. */
   ifname: string;
+  /** `--internal`: no traffic leaves the overlay. */
+  internal: boolean;
 }
 
 /** The overlay attachments of a task whose networks are allocated; in the order the allocator wrote them. */
@@ -26,6 +28,7 @@ export function taskAttachments(task: Task): TaskAttachment[] {
       ...p,
       address: address.includes('/') ? address : `${address}/${p.subnet.split('/')[1]}`,
       ifname: `eth${out.length}`,
+      internal: !!a.Network.Spec.Internal,
     });
   }
   return out;

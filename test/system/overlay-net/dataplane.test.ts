@@ -153,6 +153,13 @@ test('egress through tss_gwbridge is masqueraded to the host address; gateway ad
   t.is(n1.dp.gatewayAddressOf(c3.path), ip1);
   t.is(fetchFrom(c3.ns), n1.host.addr);
 
+  // A container on internal networks only: the leg reaches the node (its resolver), nothing beyond.
+  const c4 = rig.container('c4');
+  await n1.dp.attachGateway(c4.path, 'eth0', { defaultRoute: false });
+  t.is(sh('ip', ['-n', c4.ns, 'route', 'show', 'default']).trim(), '');
+  t.true(ping(c4.ns, '198.19.255.1'));
+  t.false(ping(c4.ns, n2.host.addr));
+
   await n1.dp.stop();
   t.deepEqual(leftovers(rig, 0), { netns: [], links: [], nft: '' });
   t.is(inNs(n1.host.netns, ['sysctl', '-n', 'net.ipv4.ip_forward']).trim(), '0', 'forwarding restored');
