@@ -5,7 +5,8 @@
 //  - requests/s (a new connection per request) through a service VIP (our nftables load balancer) and through
 //    the routing mesh (node DNAT → ingress sandbox → task) to 3 backends, against the same client going
 //    directly to one backend.
-// Run: flock /tmp/tss-heavy.lock npm run bench:overlay   (BENCH_SECONDS overrides the length of each measurement)
+// Run: flock /tmp/tss-heavy.lock npm run bench:overlay   (BENCH_SECONDS, BENCH_ROUNDS override the length of a
+// measurement and the number of rounds)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { commandRunner, NFT, RoutingMesh, vipRuleset } from '../../overlay-net/i
 import { Rig, sh } from '../system/overlay-net/dataplane-rig.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const APP = { id: 'bench-app', vni: 4200, subnet: '198.19.40.0/24', gateway: '198.19.40.1' };
 const INGRESS = { id: 'bench-ingress', vni: 4201, subnet: '198.19.41.0/24', gateway: '198.19.41.1' };
 const VIP = '198.19.40.100';
@@ -116,9 +118,8 @@ try {
     await n.dp.setPeers(INGRESS.id, ingressPeers);
   }
 
-  // Throughput and RTT: overlay (client → backend 0), raw VXLAN between the hosts, plain veth.
-  const overlayGbps = await iperf(client.ns, 'tss-' + rig.id + '-web0', backends[0]!);
-  const overlayRtt = rtt(client.ns, backends[0]!);
+  // Set up every path first: raw VXLAN between the host namespaces, a plain veth pair, the VIP in the client's
+  // namespace, the routing mesh on host 1 with a client outside the swarm.
   for (const [n, local, remote, ip] of [
     [n1, n1.host.addr, n2.host.addr, '198.19.42.1'],
     [n2, n2.host.addr, n1.host.addr, '198.19.42.2'],
@@ -144,8 +145,6 @@ try {
     inNs(n.host.netns, ['ip', 'addr', 'add', `${ip}/24`, 'dev', 'tssraw']);
     inNs(n.host.netns, ['ip', 'link', 'set', 'tssraw', 'up']);
   }
-  const rawGbps = await iperf(n1.host.netns, n2.host.netns, '198.19.42.2');
-  const rawRtt = rtt(n1.host.netns, '198.19.42.2');
   const va = `tss-${rig.id}-va`;
   const vb = `tss-${rig.id}-vb`;
   extraNs.push(va, vb);
@@ -155,15 +154,9 @@ try {
   sh('ip', ['-n', va, 'addr', 'add', '198.19.43.1/24', 'dev', 'eth0']);
   sh('ip', ['-n', vb, 'addr', 'add', '198.19.43.2/24', 'dev', 'eth0']);
   for (const ns of [va, vb]) sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-  const vethGbps = await iperf(va, vb, '198.19.43.2');
-  const vethRtt = rtt(va, '198.19.43.2');
-
-  // Requests/s: directly to one backend, through the VIP, through the routing mesh on host 1.
-  const direct = requestsPerSecond(client.ns, `http://${backends[0]}/`);
   execFileSync('nsenter', [`--net=${client.path}`, NFT, '-f', '-'], {
     input: vipRuleset([{ vip: VIP, backends }]),
   });
-  const viaVip = requestsPerSecond(client.ns, `http://${VIP}/`);
   const view: NetworkView = {
     ...INGRESS,
     name: 'ingress',
@@ -189,10 +182,41 @@ try {
   );
   await mesh.update([view]);
   const outside = await rig.lab.addHost('cl');
-  const viaMesh = requestsPerSecond(outside.netns, `http://${n1.host.addr}:8080/`);
-  await mesh.stop();
 
-  console.log(`overlay benchmark (${SECONDS} s per measurement, 2 lab hosts)`);
+  // Then measure in rounds, the paths interleaved, and keep each one's median: one run of each on a 2-core
+  // machine swings by ±20 %.
+  const web0 = `tss-${rig.id}-web0`;
+  const samples: Record<string, number[]> = {};
+  const take = (name: string, v: number) => (samples[name] ??= []).push(v);
+  for (let round = 0; round < ROUNDS; round++) {
+    take('rawGbps', await iperf(n1.host.netns, n2.host.netns, '198.19.42.2'));
+    take('overlayGbps', await iperf(client.ns, web0, backends[0]!));
+    take('vethGbps', await iperf(va, vb, '198.19.43.2'));
+    take('rawRtt', rtt(n1.host.netns, '198.19.42.2'));
+    take('overlayRtt', rtt(client.ns, backends[0]!));
+    take('vethRtt', rtt(va, '198.19.43.2'));
+    take('direct', requestsPerSecond(client.ns, `http://${backends[0]}/`));
+    take('viaVip', requestsPerSecond(client.ns, `http://${VIP}/`));
+    take('viaMesh', requestsPerSecond(outside.netns, `http://${n1.host.addr}:8080/`));
+  }
+  await mesh.stop();
+  const median = (name: string) => {
+    const v = [...samples[name]!].sort((x, y) => x - y);
+    return v[Math.floor(v.length / 2)]!;
+  };
+  const [rawGbps, overlayGbps, vethGbps, rawRtt, overlayRtt, vethRtt, direct, viaVip, viaMesh] = [
+    'rawGbps',
+    'overlayGbps',
+    'vethGbps',
+    'rawRtt',
+    'overlayRtt',
+    'vethRtt',
+    'direct',
+    'viaVip',
+    'viaMesh',
+  ].map(median) as [number, number, number, number, number, number, number, number, number];
+
+  console.log(`overlay benchmark: medians of ${ROUNDS} rounds, ${SECONDS} s per measurement, 2 lab hosts`);
   console.log('| measurement                                  |             value | ratio  |');
   console.log('|----------------------------------------------|-------------------|--------|');
   console.log(row('iperf3 TCP, raw VXLAN between hosts (anchor)', rawGbps, 'Gbit/s'));
