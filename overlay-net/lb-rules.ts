@@ -36,6 +36,20 @@ function replaceTable(name: string, body: string[]): string {
   );
 }
 
+/** A node-namespace table applying `rules` to traffic from outside (prerouting) and from the node (output). */
+function nodePortTable(name: string, rules: string[]): string {
+  return replaceTable(name, [
+    '  chain prerouting {',
+    '    type nat hook prerouting priority -100; policy accept;',
+    ...rules,
+    '  }',
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    ...rules,
+    '  }',
+  ]);
+}
+
 /** Empty ruleset text (the table declared then deleted): removes the table if it is there. */
 export function deleteTable(name: string): string {
   return `table ip ${name} {}\ndelete table ip ${name}\n`;
@@ -101,16 +115,7 @@ export function nodeMeshRuleset(ports: readonly MeshPort[], sandboxAddr: string)
   const rules = ports.map(
     (p) => `    fib daddr type local ${p.protocol} dport ${p.published} dnat to ${sandboxAddr}`,
   );
-  return replaceTable(MESH_TABLE, [
-    '  chain prerouting {',
-    '    type nat hook prerouting priority -100; policy accept;',
-    ...rules,
-    '  }',
-    '  chain output {',
-    '    type nat hook output priority -100; policy accept;',
-    ...rules,
-    '  }',
-  ]);
+  return nodePortTable(MESH_TABLE, rules);
 }
 
 /**
@@ -185,14 +190,5 @@ export function hostPortRuleset(ports: readonly HostPort[]): string {
     (p) =>
       `    fib daddr type local ${p.protocol} dport ${p.published} dnat ip to ${roundRobin(p.backends.map((b) => `${b} . ${p.target}`))}`,
   );
-  return replaceTable(HOST_PORTS_TABLE, [
-    '  chain prerouting {',
-    '    type nat hook prerouting priority -100; policy accept;',
-    ...rules,
-    '  }',
-    '  chain output {',
-    '    type nat hook output priority -100; policy accept;',
-    ...rules,
-    '  }',
-  ]);
+  return nodePortTable(HOST_PORTS_TABLE, rules);
 }
