@@ -19,6 +19,7 @@ import {
   Manager,
   newClusterObject,
   newIngressNetwork,
+  type AllocatorUsage,
   requestRaftJoin,
   selfNodeObject,
   type LogService,
@@ -437,6 +438,11 @@ export class SwarmMembership {
   }
 
   /** The store of a manager; other nodes answer as Docker's workers do. */
+  /** What the allocator holds (leader only; undefined elsewhere or before its first pass). */
+  allocatorUsage(): AllocatorUsage | undefined {
+    return this.manager?.allocator.usage();
+  }
+
   store(): MemoryStore {
     if (!this.state) throw new NotManager(INACTIVE_MANAGER_MESSAGE);
     if (!this.manager) throw new NotManager();
