@@ -201,6 +201,11 @@ export class RuntimeExecutor implements Executor {
             if (!n) throw new Error('this node has no overlay networking: it is not in a swarm');
             return n.prepare(t);
           },
+          adopt: async (t, pid) => {
+            const n = this.networks();
+            if (!n) throw new Error('this node has no overlay networking: it is not in a swarm');
+            await n.adopt(t, pid);
+          },
           release: (id) => this.nodeNetworks?.release(id) ?? Promise.resolve(),
         },
         pollMs: this.o.pollMs ?? 100,
@@ -269,8 +274,7 @@ export class RuntimeExecutor implements Executor {
     this.adopted.clear();
     await Promise.all(all.map((c) => c.close()));
     await Promise.all([...this.removals.values()]);
-    // Overlay devices and namespaces are not kept across a restart yet: containers on overlay networks lose
-    // their interfaces with them (they are re-created for new tasks).
+    // Overlay devices go with the daemon; containers keep running and get them back when adopted again.
     await this.nodeNetworks?.stop();
     this.nodeNetworks = undefined;
   }

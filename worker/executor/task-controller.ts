@@ -33,6 +33,8 @@ export interface ControllerDeps {
   /** The task's overlay networking: a namespace with its interfaces (none for a task on no network). */
   networks?: {
     prepare(task: Task): Promise<PreparedNetworks | undefined>;
+    /** Reconnects the running container (process `pid`) of an adopted task. */
+    adopt(task: Task, pid: number): Promise<void>;
     release(taskId: string): Promise<void>;
   };
   pollMs: number;
@@ -140,7 +142,10 @@ export class TaskController {
   private async run(adopted?: string): Promise<void> {
     // Let the constructor's caller finish before the first report.
     await Promise.resolve();
-    if (adopted) this.adopt(adopted);
+    if (adopted) {
+      this.adopt(adopted);
+      await this.reconnect(adopted);
+    }
     while (!this.closed) {
       const step = nextStep(this.status.State, this.task.DesiredState);
       const signal = this.interrupt.signal;
@@ -151,6 +156,18 @@ export class TaskController {
         if (this.closed) break;
         this.fatal(err);
       }
+    }
+  }
+
+  /** An adopted running container gets its overlay networking back; a task that cannot fails (and is replaced). */
+  private async reconnect(id: string): Promise<void> {
+    const rec = record(this.d.containers, id);
+    if (!this.d.networks || !this.task.NetworksAttachments?.length || !rec?.State.Running || !rec.State.Pid)
+      return;
+    try {
+      await this.d.networks.adopt(this.task, rec.State.Pid);
+    } catch (err) {
+      this.fatal(new Error(`restoring the task's networks after a restart failed: ${errorMessage(err)}`));
     }
   }
 

@@ -81,6 +81,9 @@ export class NodeNetworks {
 
   private async startNow(): Promise<void> {
     await this.plane.start();
+    // Task namespace names an earlier run left (a crash): adopted tasks are attached again by their process.
+    for (const name of await this.namedNetns())
+      if (name.startsWith(taskNetnsName(this.o.nodeId, ''))) await this.deleteNetns(name);
     // Containers reach the resolver over their gateway-bridge leg; it tells them apart by source address.
     const dns = new DnsServer({ address: this.plane.gatewayAddress, log: this.log });
     try {
@@ -184,13 +187,28 @@ export class NodeNetworks {
 
   /** Makes the task's namespace with its overlay interfaces; undefined for a task on no overlay network. */
   prepare(task: Task): Promise<PreparedNetworks | undefined> {
+    return this.connect(task, (name) => this.run(['ip', 'netns', 'add', name]));
+  }
+
+  /**
+   * Reconnects the running container of a task adopted after a restart: the data plane was rebuilt, so its
+   * namespace (found through its process) gets its interfaces, load balancer and DNS scope again.
+   */
+  async adopt(task: Task, pid: number): Promise<void> {
+    await this.connect(task, (name) => this.run(['ip', 'netns', 'attach', name, String(pid)]));
+  }
+
+  private connect(
+    task: Task,
+    makeNetns: (name: string) => Promise<unknown>,
+  ): Promise<PreparedNetworks | undefined> {
     const attachments = taskAttachments(task);
     if (attachments.length === 0) return Promise.resolve(undefined);
     return this.serial(async () => {
       const name = taskNetnsName(this.o.nodeId, task.ID);
       const path = `/run/netns/${name}`;
       await this.deleteNetns(name);
-      await this.run(['ip', 'netns', 'add', name]);
+      await makeNetns(name);
       const t: TaskNetns = { name, path, serviceId: task.ServiceID, attachments };
       this.tasks.set(task.ID, t);
       try {
@@ -247,6 +265,13 @@ export class NodeNetworks {
     await this.deleteNetns(t.name);
     await this.refreshEndpoints();
     await this.pruneNetworks();
+  }
+
+  private async namedNetns(): Promise<string[]> {
+    return (await this.run(['ip', 'netns', 'list']))
+      .split('\n')
+      .map((l) => l.split(' ')[0]!)
+      .filter(Boolean);
   }
 
   private async deleteNetns(name: string): Promise<void> {
