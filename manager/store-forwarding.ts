@@ -12,7 +12,7 @@ import {
   type Authorizer,
   type CertificateStore,
 } from '../pki/index.js';
-import { NotLeaderError, type RaftNode } from '../raft/index.js';
+import { NotLeaderError, OutcomeUnknownError, type RaftNode } from '../raft/index.js';
 import type { MemoryStore, Proposer } from './store/index.js';
 
 export const STORE_SERVICE = 'tsswarm.Store';
@@ -62,6 +62,8 @@ export class ForwardingProposer implements Proposer {
       try {
         return await this.raft.propose(data);
       } catch (err) {
+        // Leadership lost with the write in flight (e.g. quorum lost): Docker's answer is "no leader" as well.
+        if (err instanceof OutcomeUnknownError) throw new Unavailable(NO_LEADER_MESSAGE);
         throw err instanceof NotLeaderError ? noLeader(err) : err;
       }
     }
@@ -80,7 +82,9 @@ export class ForwardingProposer implements Proposer {
       // A leader that cannot be reached (just killed, partitioned) is, for this write, no leader at all.
       if (
         err instanceof NotLeaderError ||
-        /no leader|not the leader|No connection established|ECONNREFUSED|EHOSTUNREACH/.test(errorMessage(err))
+        /no leader|not the leader|leadership changed|No connection established|ECONNREFUSED|EHOSTUNREACH/.test(
+          errorMessage(err),
+        )
       )
         throw noLeader(err);
       throw err;
