@@ -18,3 +18,4 @@ export * from './service-defaults.js';
 export { API_VERSION, MIN_API_VERSION, PRODUCT_VERSION } from './version.js';
 export * from './log.js';
 export * from './overlay-params.js';
+export * from './ipv4.js';

@@ -1,6 +1,7 @@
 // The pure part of the overlay data plane: addresses, names, and peer tables turned into ip/bridge batch lines.
 // Nothing here runs a process, so all of it is unit-tested.
 import { createHash } from 'node:crypto';
+import { formatIPv4, parseIPv4 } from '../api/ipv4.js';
 
 export interface OverlayNetworkConfig {
   id: string;
@@ -32,20 +33,11 @@ const GW_VETH_PREFIX = 'tsg';
 const VXLAN_PREFIX = 'tsvx';
 const IFNAME_MAX = 15;
 
+/** An IPv4 address as a number; throws on anything else (the data plane only takes well-formed input). */
 export function parseIpv4(ip: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) throw new Error(`invalid IPv4 address: ${JSON.stringify(ip)}`);
-  let n = 0;
-  for (const part of m.slice(1)) {
-    const o = Number(part);
-    if (o > 255) throw new Error(`invalid IPv4 address: ${JSON.stringify(ip)}`);
-    n = n * 256 + o;
-  }
+  const n = parseIPv4(ip);
+  if (n === undefined) throw new Error(`invalid IPv4 address: ${JSON.stringify(ip)}`);
   return n;
-}
-
-export function formatIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 export interface Cidr {
@@ -204,16 +196,16 @@ export class AddressPool {
 
   /** The first host address, which the bridge itself takes. */
   get first(): string {
-    return formatIpv4(this.cidr.network + 1);
+    return formatIPv4(this.cidr.network + 1);
   }
 
   allocate(): string {
     for (let a = this.cidr.network + 1; a < this.cidr.broadcast; a++) {
       if (this.used.has(a) || this.reserved.has(a)) continue;
       this.used.add(a);
-      return formatIpv4(a);
+      return formatIPv4(a);
     }
-    throw new Error(`no free address left in ${formatIpv4(this.cidr.network)}/${this.cidr.prefix}`);
+    throw new Error(`no free address left in ${formatIPv4(this.cidr.network)}/${this.cidr.prefix}`);
   }
 
   release(ip: string): void {
@@ -228,7 +220,7 @@ export class AddressPool {
 /** The nftables ruleset for tss_gwbridge: masquerade egress, only replies or DNATed traffic in, no container-to-container. */
 export function gwbridgeRuleset(subnet: string): string {
   const c = parseCidr(subnet);
-  const net = `${formatIpv4(c.network)}/${c.prefix}`;
+  const net = `${formatIPv4(c.network)}/${c.prefix}`;
   return [
     `table ip ${GW_NFT_TABLE} {`,
     `  chain postrouting {`,

@@ -2,6 +2,7 @@
 // FDB/neighbour entries from the peer table, container veths into the sandboxes, and the tss_gwbridge for egress.
 import type { Logger } from '../api/log.js';
 import { createLogger } from '../api/log.js';
+import { formatIPv4 } from '../api/ipv4.js';
 import {
   AddressPool,
   DEFAULT_DATA_PATH_PORT,
@@ -12,7 +13,6 @@ import {
   VXLAN_OVERHEAD,
   checkIfname,
   diffPeers,
-  formatIpv4,
   gwVethName,
   gwbridgeRuleset,
   inSubnet,
@@ -265,7 +265,7 @@ export class OverlayDataPlane {
       if (c.overlays.some((o) => o.ifname === a.ifname) || c.gateway?.ifname === a.ifname)
         throw new Error(`container namespace ${a.netnsPath} already has an interface ${a.ifname}`);
       const hostIf = sandboxVethName(a.netnsPath);
-      const ip = formatIpv4(addr.addr);
+      const ip = formatIPv4(addr.addr);
       await this.ipBatch(
         ['-n', n.sandbox],
         [

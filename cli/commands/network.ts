@@ -1,7 +1,7 @@
 // `tsswarm network create|ls|inspect|rm|prune`: swarm-scoped overlay networks, with the docker CLI's flags.
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { InvalidArgument, type IPAMConfig } from '../../api/index.js';
+import { InvalidArgument, parseIPv4, splitCidr, type IPAMConfig } from '../../api/index.js';
 import { ApiError, type ApiClient } from '../client.js';
 import { CliError, clientOf } from '../context.js';
 import { applyFormat, printList } from '../format.js';
@@ -36,11 +36,8 @@ export interface NetworkCreateFlags {
   opt: string[];
 }
 
-function ipv4(text: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/\d{1,2})?$/.exec(text);
-  if (!m || m.slice(1).some((p) => Number(p) > 255)) return undefined;
-  return m.slice(1).reduce((n, p) => n * 256 + Number(p), 0);
-}
+/** An address, with or without a prefix length. */
+const ipv4 = (text: string): number | undefined => splitCidr(text)?.ip ?? parseIPv4(text);
 
 function subnetContains(subnet: string, addr: string): boolean {
   const [base, bits] = subnet.split('/');

@@ -15,4 +15,3 @@ export {
   DEFAULT_POOLS,
   type AddressPools,
 } from './network-status.js';
-export { parseCidr, formatCidr, type Cidr } from './ipv4.js';

@@ -1,7 +1,7 @@
 // Pure IPAM: subnets carved from the cluster's address pools, addresses handed out inside one network's subnet,
 // and VXLAN network identifiers. No I/O; everything is rebuilt from the store's objects on a new leader.
-import { InvalidArgument } from '../../api/index.js';
 import {
+  InvalidArgument,
   cidrContains,
   cidrLast,
   cidrOverlaps,
@@ -12,7 +12,7 @@ import {
   parseIPv4,
   splitCidr,
   type Cidr,
-} from './ipv4.js';
+} from '../../api/index.js';
 
 export const OVERLAP_MESSAGE = 'invalid pool request: Pool overlaps with other one on this address space';
 export const POOL_EXHAUSTED_MESSAGE =

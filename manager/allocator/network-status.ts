@@ -1,8 +1,16 @@
 // A network's allocated status (subnet, gateway, VNI) as Docker's swarm network inspect shows it, decided when
 // the network is created from the networks that already exist, so a bad or overlapping subnet fails at once.
-import { VXLAN_ID_OPTION, type Network, type NetworkSpec } from '../../api/index.js';
+import {
+  VXLAN_ID_OPTION,
+  formatCidr,
+  formatIPv4,
+  parseCidr,
+  parseIPv4,
+  type Cidr,
+  type Network,
+  type NetworkSpec,
+} from '../../api/index.js';
 import { AddressSpace, chooseSubnet, nextVni } from './ipam.js';
-import { formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from './ipv4.js';
 
 export const INGRESS_NAME = 'ingress';
 

@@ -11,12 +11,11 @@ import {
   isIngress,
   newIngressNetwork,
   nextVni,
-  parseCidr,
   portInUseMessage,
   type AddressPools,
 } from '../../../manager/allocator/index.js';
 import { POOL_EXHAUSTED_MESSAGE } from '../../../manager/allocator/ipam.js';
-import { formatCidr, formatIPv4, parseIPv4 } from '../../../manager/allocator/ipv4.js';
+import { formatCidr, formatIPv4, parseCidr, parseIPv4 } from '../../../api/index.js';
 import type {
   EndpointMode,
   Network,

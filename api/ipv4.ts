@@ -1,5 +1,6 @@
-// IPv4 addresses as unsigned 32-bit numbers, and CIDR blocks over them.
-import { InvalidArgument } from '../../api/index.js';
+// IPv4 addresses as unsigned 32-bit numbers, and CIDR blocks over them (the allocator's IPAM, the overlay data
+// plane, the CLI).
+import { InvalidArgument } from './errors.js';
 
 export interface Cidr {
   /** Network address (host bits zero). */
