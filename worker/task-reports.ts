@@ -1,6 +1,7 @@
 // Task status reports on their way to the dispatcher: the latest per task, sent every ~100 ms in one call, and
 // kept for the next attempt when the call fails (a leader change), unless a newer report replaced them.
-import type { TaskStatus } from '../api/index.js';
+// A task that stopped (or failed its health check) goes out at once: load balancers everywhere wait on it.
+import { isTerminal, type TaskStatus } from '../api/index.js';
 import type { TaskStatusReport } from './executor/executor.js';
 
 const FLUSH_MS = 100;
@@ -14,7 +15,11 @@ export class TaskReports {
 
   add(r: TaskStatusReport): void {
     this.pending.set(r.taskId, r.status);
-    this.schedule();
+    if (isTerminal(r.status.State) && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.schedule(isTerminal(r.status.State) ? 0 : FLUSH_MS);
   }
 
   /** Sends what is pending now (e.g. once a session is back). */

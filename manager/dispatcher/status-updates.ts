@@ -1,6 +1,8 @@
 // Task status reports from agents, written in batches (one store transaction per ~100 ms) and only forward.
+// A batch holding a stopped or failed task is written after ~10 ms: load balancers wait on it.
 import {
   InvalidArgument,
+  isTerminal,
   PermissionDenied,
   canMoveTo,
   isTaskState,
@@ -14,6 +16,7 @@ export interface StatusUpdate {
 }
 
 const FLUSH_MS = 100;
+const URGENT_MS = 10;
 const MAX_PER_TX = 200;
 
 export function validateUpdates(req: unknown): StatusUpdate[] {
@@ -34,6 +37,7 @@ export class StatusBatcher {
   private queue: Queued[] = [];
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private timer?: NodeJS.Timeout;
+  private urgent = false;
 
   constructor(private readonly store: MemoryStore) {}
 
@@ -48,12 +52,18 @@ export class StatusBatcher {
     if (wrong) throw new PermissionDenied(`task ${wrong.taskId} is not assigned to node ${nodeId}`);
     for (const u of updates) this.queue.push({ ...u, nodeId });
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-    this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    if (!this.urgent && updates.some((u) => isTerminal(u.status.State))) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.urgent = true;
+    }
+    this.timer ??= setTimeout(() => void this.flush(), this.urgent ? URGENT_MS : FLUSH_MS);
     return done;
   }
 
   private async flush(): Promise<void> {
     this.timer = undefined;
+    this.urgent = false;
     const queue = this.queue;
     const waiters = this.waiters;
     this.queue = [];

@@ -55,6 +55,8 @@ export class NodeNetworks {
   private hostRules = '';
   private readonly log: Logger;
   private views: NetworkView[] = [];
+  /** The views pass waiting in the queue, if any. */
+  private viewsPass?: Promise<void>;
   private readonly tasks = new Map<string, TaskNetns>();
   /** Networks this node set up, with the tasks using them (a network with none and no view is torn down). */
   private readonly networks = new Set<string>();
@@ -124,7 +126,12 @@ export class NodeNetworks {
   setViews(views: NetworkView[]): Promise<void> {
     this.views = views;
     this.log.debug('network views received', { networks: views.map((v) => v.name).join(',') });
-    return this.serial(async () => {
+    // Views that arrive while a pass waits in the queue are taken by that pass: under churn the node
+    // programs the latest views once instead of working through every stale set in turn.
+    if (this.viewsPass) return this.viewsPass;
+    const pass = this.serial(async () => {
+      if (this.viewsPass === pass) this.viewsPass = undefined;
+      const views = this.views;
       for (const v of views) {
         await this.plane.ensureNetwork({ id: v.id, vni: v.vni, subnet: v.subnet, gateway: v.gateway });
         this.networks.add(v.id);
@@ -134,6 +141,13 @@ export class NodeNetworks {
       await this.mesh.update(views);
       await this.pruneNetworks();
     });
+    this.viewsPass = pass;
+    void pass
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.viewsPass === pass) this.viewsPass = undefined;
+      });
+    return pass;
   }
 
   /** Each task's VIP load balancer and DNS names, from the current views; only changed rulesets are applied. */
