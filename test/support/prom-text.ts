@@ -56,18 +56,6 @@ export function scrape(addr: string): Promise<{ status: number; contentType: str
   });
 }
 
-/**
- * Gauges whose names Docker's swarm metrics fixed with a `_total` suffix (they count objects, so they go down
- * too): promtool's linter flags exactly these and nothing else.
- */
-export const DOCKER_TOTAL_GAUGES = [
-  'swarm_manager_tasks_total',
-  'swarm_manager_services_total',
-  'swarm_manager_networks_total',
-  'swarm_manager_secrets_total',
-  'swarm_manager_configs_total',
-];
-
 /** Runs `promtool check metrics` on `text`: exit status and the problems it printed (one per line). */
 export function promtoolCheckMetrics(text: string): { status: number | null; problems: string[] } {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
@@ -77,12 +65,4 @@ export function promtoolCheckMetrics(text: string): { status: number | null; pro
     .map((l) => l.trim())
     .filter(Boolean);
   return { status: r.status, problems };
-}
-
-/** The problems promtool may report for a manager's /metrics: the Docker-named gauges' suffix, nothing else. */
-export function unexpectedPromtoolProblems(problems: string[]): string[] {
-  const allowed = new Set(
-    DOCKER_TOTAL_GAUGES.map((n) => `${n} non-counter metrics should not have "_total" suffix`),
-  );
-  return problems.filter((p) => !allowed.has(p));
 }
