@@ -236,8 +236,12 @@ export class Manager {
       for (const n of tx.find('node', 'role', 'manager')) {
         const leader = n.ID === this.o.nodeId;
         if (n.ManagerStatus && n.ManagerStatus.Leader === leader) continue;
-        n.ManagerStatus = { Addr: n.ManagerStatus?.Addr ?? '', Reachability: 'reachable', Leader: leader };
-        if (leader) n.ManagerStatus.Addr = this.o.advertiseAddr;
+        // Reachability stays as it was (the old leader may be dead); the role manager keeps it true.
+        n.ManagerStatus = {
+          Addr: leader ? this.o.advertiseAddr : (n.ManagerStatus?.Addr ?? ''),
+          Reachability: leader ? 'reachable' : (n.ManagerStatus?.Reachability ?? 'reachable'),
+          Leader: leader,
+        };
         tx.update('node', n);
       }
     });

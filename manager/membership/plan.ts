@@ -44,8 +44,8 @@ export function nextMembershipStep(raft: RaftView, nodes: Map<string, Node>): Me
 }
 
 /**
- * ManagerStatus as the leader sees it: Reachability of members, and none for demoted nodes that have left the
- * group. Returns the node objects to rewrite.
+ * ManagerStatus as the leader sees it: Reachability of members, Leader on itself alone, and none for demoted
+ * nodes that have left the group. Returns the node objects to rewrite.
  */
 export function managerStatusChanges(raft: RaftView, nodes: Iterable<Node>): Node[] {
   const changed: Node[] = [];
@@ -63,8 +63,9 @@ export function managerStatusChanges(raft: RaftView, nodes: Iterable<Node>): Nod
       continue;
     }
     const want = raft.reachable.has(n.ID) ? 'reachable' : 'unreachable';
-    if (n.ManagerStatus.Reachability !== want)
-      changed.push({ ...n, ManagerStatus: { ...n.ManagerStatus, Reachability: want } });
+    const leader = n.ID === raft.self;
+    if (n.ManagerStatus.Reachability !== want || n.ManagerStatus.Leader !== leader)
+      changed.push({ ...n, ManagerStatus: { ...n.ManagerStatus, Reachability: want, Leader: leader } });
   }
   return changed;
 }

@@ -60,12 +60,13 @@ export class RoleManager {
         this.raft.transferLeadership(to);
         return;
       }
-      const changes = managerStatusChanges(this.view(), nodes.values());
-      if (changes.length === 0) return;
+      const now = this.view();
+      if (managerStatusChanges(now, nodes.values()).length === 0) return;
+      // Worked out again inside the transaction, from the nodes as they are then: another leader-side write
+      // (markLeader at election) may have landed since the read above, and must not be overwritten.
       await this.store.update((tx) => {
-        for (const n of changes) {
-          const cur = tx.get('node', n.ID);
-          if (!cur) continue;
+        for (const n of managerStatusChanges(now, tx.all('node'))) {
+          const cur = tx.get('node', n.ID)!;
           cur.ManagerStatus = n.ManagerStatus;
           if (!cur.ManagerStatus) delete cur.ManagerStatus;
           tx.update('node', cur);

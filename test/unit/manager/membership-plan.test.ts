@@ -90,5 +90,22 @@ test('managerStatusChanges: reachability follows the leader, demoted non-members
     mkNode('w'),
   ]);
   const byNode = Object.fromEntries(changes.map((n) => [n.ID, n.ManagerStatus?.Reachability ?? 'none']));
-  t.deepEqual(byNode, { b: 'reachable', c: 'unreachable', d: 'none', e: 'unreachable' });
+  t.deepEqual(byNode, { a: 'reachable', b: 'reachable', c: 'unreachable', d: 'none', e: 'unreachable' });
+  t.true(changes.find((n) => n.ID === 'a')!.ManagerStatus!.Leader, 'the leader marks itself');
+});
+
+test('managerStatusChanges: a dead old leader still flagged Leader is cleared and made unreachable', (t) => {
+  const old = {
+    ...manager('b'),
+    ManagerStatus: { Addr: 'b:2377', Reachability: 'reachable' as const, Leader: true },
+  };
+  const changes = managerStatusChanges(view({ reachable: new Set(['a', 'c']) }), [
+    { ...manager('a'), ManagerStatus: { Addr: 'a:2377', Reachability: 'reachable', Leader: true } },
+    old,
+    manager('c'),
+  ]);
+  t.deepEqual(
+    changes.map((n) => [n.ID, n.ManagerStatus]),
+    [['b', { Addr: 'b:2377', Reachability: 'unreachable', Leader: false }]],
+  );
 });
