@@ -15,11 +15,10 @@ export class TaskReports {
 
   add(r: TaskStatusReport): void {
     this.pending.set(r.taskId, r.status);
-    if (isTerminal(r.status.State) && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.schedule(isTerminal(r.status.State) ? 0 : FLUSH_MS);
+    if (!isTerminal(r.status.State)) return this.schedule();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.schedule(0);
   }
 
   /** Sends what is pending now (e.g. once a session is back). */
