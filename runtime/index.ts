@@ -1,4 +1,5 @@
-// runtime/: the local namespace runtime. Containers (bundles, runc under conmon, logs) have landed; the image
-// store, registry pull and the container manager with its HTTP API are still to come (see docs/runtime.md).
+// runtime/: the local namespace runtime: the image store and registry pull, containers (bundles, runc under
+// conmon, logs, health) and the child processes all of it starts off the daemon's event loop.
 export * from './container/index.js';
 export * from './image/index.js';
+export * from './process/index.js';

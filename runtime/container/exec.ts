@@ -1,11 +1,11 @@
 // A process run inside a running container with `runc exec` (health probes, `tsswarm exec`, `docker exec`).
 // The exec'd process shares the container's namespaces, cgroup, capabilities and environment (runc starts from
 // the container's process spec and adds ours).
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { launch } from '../process/index.js';
 import { runcBinary, type RuncEnv } from './runc.js';
 
 export interface ExecOptions {
@@ -38,7 +38,7 @@ export function runcExec(env: RuncEnv, id: string, o: ExecOptions): Promise<Exec
   if (o.user) args.push('--user', o.user);
   args.push(id, ...o.argv);
   return new Promise((resolve, reject) => {
-    const child = spawn(runcBinary(env), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = launch(runcBinary(env), args);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -54,11 +54,11 @@ export function runcExec(env: RuncEnv, id: string, o: ExecOptions): Promise<Exec
       return pid;
     };
     const pidPoll = setInterval(() => readPid() && clearInterval(pidPoll), 20);
-    child.stdout!.on('data', (c: Buffer) => {
+    child.on('stdout', (c: Buffer) => {
       if (stdout.length < OUTPUT_CAP) stdout += c.toString();
       o.onStdout?.(c);
     });
-    child.stderr!.on('data', (c: Buffer) => {
+    child.on('stderr', (c: Buffer) => {
       if (stderr.length < OUTPUT_CAP) stderr += c.toString();
       o.onStderr?.(c);
     });
@@ -78,12 +78,12 @@ export function runcExec(env: RuncEnv, id: string, o: ExecOptions): Promise<Exec
             child.kill('SIGKILL');
           }, o.timeoutMs)
         : undefined;
-    child.on('error', (err) => {
+    child.on('error', (err: Error) => {
       clearInterval(pidPoll);
       if (timer) clearTimeout(timer);
       reject(err);
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
       clearInterval(pidPoll);
       if (timer) clearTimeout(timer);
       rmSync(pidFile, { force: true });

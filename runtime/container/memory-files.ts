@@ -1,15 +1,12 @@
 // Files a container sees whose content must never touch the disk (secrets, configs): written on a tmpfs mounted
 // at <container dir>/files (mode 0700) for the container's whole life, each bind-mounted read-only at its target
 // inside the container. The mount goes when the container is removed (or its directory is discarded).
-import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { promisify } from 'node:util';
 import { Internal, InvalidArgument } from '../../api/index.js';
+import { run } from '../process/index.js';
 import type { OciMount } from './oci-spec.js';
 import { isMounted } from './rootfs.js';
-
-const execFileP = promisify(execFile);
 
 export interface ContainerFile {
   /** Absolute path inside the container. */
@@ -53,7 +50,7 @@ export async function mountFiles(bundle: string, files: ContainerFile[]): Promis
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!isMounted(dir)) {
     try {
-      await execFileP('mount', ['-t', 'tmpfs', '-o', 'mode=0700,nosuid,nodev,noexec', 'tmpfs', dir]);
+      await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700,nosuid,nodev,noexec', 'tmpfs', dir]);
     } catch (err) {
       throw new Internal(
         `mounting the tmpfs for the container's files: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`,
@@ -73,9 +70,9 @@ export async function unmountFiles(bundle: string): Promise<void> {
   const dir = filesDirOf(bundle);
   if (!isMounted(dir)) return;
   try {
-    await execFileP('umount', [dir]);
+    await run('umount', [dir]);
   } catch {
     // Busy: detach it lazily; the memory goes with the last user.
-    await execFileP('umount', ['-l', dir]).catch(() => undefined);
+    await run('umount', ['-l', dir]).catch(() => undefined);
   }
 }

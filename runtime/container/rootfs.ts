@@ -1,12 +1,9 @@
 // A container's root filesystem: overlayfs of the image's unpacked layers (read-only) under the container's own
 // upper/work directories in its bundle.
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Internal } from '../../api/index.js';
-
-const execFileP = promisify(execFile);
+import { run } from '../process/index.js';
 
 export function rootfsOf(bundle: string): string {
   return join(bundle, 'rootfs');
@@ -28,7 +25,7 @@ export async function mountRootfs(bundle: string, layerDirs: string[]): Promise<
   const lower = [...layerDirs].reverse().join(':');
   const opts = `lowerdir=${lower},upperdir=${join(bundle, 'upper')},workdir=${join(bundle, 'work')}`;
   try {
-    await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs]);
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, rootfs]);
   } catch (err) {
     throw new Internal(
       `mounting the root filesystem: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`,
@@ -41,9 +38,9 @@ export async function unmountRootfs(bundle: string): Promise<void> {
   const rootfs = rootfsOf(bundle);
   if (!isMounted(rootfs)) return;
   try {
-    await execFileP('umount', [rootfs]);
+    await run('umount', [rootfs]);
   } catch {
     // Busy (a process still holds it): detach it lazily so the directory can go.
-    await execFileP('umount', ['-l', rootfs]).catch(() => undefined);
+    await run('umount', ['-l', rootfs]).catch(() => undefined);
   }
 }

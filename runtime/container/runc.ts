@@ -1,12 +1,9 @@
 // runc under conmon: one conmon per container holds its stdio, writes its log and exit code, and outlives us.
-import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { existsSync, mkdirSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Internal, NotFound } from '../../api/index.js';
-
-const execFileP = promisify(execFile);
+import { launch, run, type RunError } from '../process/index.js';
 
 export interface RuncEnv {
   /** runc's state directory: ours alone, so we never see or touch other runc users' containers. */
@@ -66,11 +63,10 @@ export function runcBinary(env: RuncEnv): string {
 
 async function runc(env: RuncEnv, args: string[]): Promise<string> {
   try {
-    return (await execFileP(bin(env, 'runc'), ['--root', env.root, ...args], { maxBuffer: 8 * 1024 * 1024 }))
-      .stdout;
+    return (await run(bin(env, 'runc'), ['--root', env.root, ...args])).stdout;
   } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    const msg = (e.stderr ?? e.message)
+    const e = err as RunError;
+    const msg = (e.stderr || e.message)
       .trim()
       .replace(/^time="[^"]*" level=\w+ msg="?/, '')
       .replace(/"$/, '');
@@ -135,21 +131,26 @@ export async function createUnderConmon(
   ];
   rmSync(join(o.bundle, 'pid'), { force: true }); // a stale one from an earlier run of this bundle
   rmSync(join(o.bundle, 'runc.log'), { force: true }); // and the errors of an earlier failed create
-  const child = spawn(bin(env, 'conmon'), args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const child = launch(bin(env, 'conmon'), args, {
     detached: true,
+    stdout: false,
     cwd: o.bundle,
     // The C locale is built into glibc: conmon then reads no locale files at start.
     env: { ...process.env, LC_ALL: 'C' },
   });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.unref();
+  let spawnFailed = false;
+  let wake: () => void = () => undefined;
+  child.on('stderr', (d: Buffer) => (stderr += d.toString()));
+  child.on('error', (e: Error) => {
+    stderr += `conmon: ${e.message}`;
+    spawnFailed = true;
+    wake();
+  });
   const deadline = Date.now() + timeoutMs;
   const pidFile = join(o.bundle, 'pid');
   // runc writes the pid file (tmp + rename) once the container is created. Wake on the bundle directory's
   // inotify events (no busy polling when many containers start at once); a slow poll is the safety net.
-  let wake: () => void = () => undefined;
   let watcher: FSWatcher | undefined;
   try {
     watcher = watch(o.bundle, () => wake());
@@ -167,7 +168,7 @@ export async function createUnderConmon(
       // exit file for a container that never started).
       const runcFailed =
         logSize(join(o.bundle, 'runc.log')) > 0 && (await runtimeError(o.bundle)) !== undefined;
-      if (runcFailed || existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
+      if (spawnFailed || runcFailed || existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
         const why = (await runtimeError(o.bundle)) ?? stderr.trim().split('\n').pop();
         throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
       }

@@ -1,7 +1,7 @@
 // Small file-system helpers: atomic writes and child processes whose failure becomes a typed error.
-import { execFile } from 'node:child_process';
 import { open, rename } from 'node:fs/promises';
 import { Internal } from '../../api/index.js';
+import { run as runChild, type RunError } from '../process/index.js';
 
 /** Writes to a temp file, fsyncs, then renames: readers never see a half-written file. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -16,12 +16,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await rename(tmp, path);
 }
 
-export function run(cmd: string, args: string[], input?: Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Internal(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
-      else resolve(String(stdout));
-    });
-    if (input) child.stdin?.end(input);
-  });
+export async function run(cmd: string, args: string[], input?: Buffer): Promise<string> {
+  try {
+    return (await runChild(cmd, args, { input, maxBuffer: 16 << 20 })).stdout;
+  } catch (err) {
+    const e = err as RunError;
+    throw new Internal(`${cmd} ${args.join(' ')}: ${e.stderr?.trim() || e.message}`);
+  }
 }

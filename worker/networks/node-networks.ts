@@ -5,7 +5,7 @@
 import { unlinkSync } from 'node:fs';
 import { createLogger, errorMessage, type Logger, type NetworkView, type Task } from '../../api/index.js';
 import {
-  commandRunner,
+  CommandError,
   dnsNames,
   DnsServer,
   NFT,
@@ -20,7 +20,7 @@ import {
   type CommandRunner,
   type DnsScope,
 } from '../../overlay-net/index.js';
-import type { ContainerFile } from '../../runtime/index.js';
+import { run, type ContainerFile, type RunError } from '../../runtime/index.js';
 import { resolvConf, taskAttachments, taskNetnsName, type TaskAttachment } from './task-networks.js';
 
 export interface NodeNetworksOptions {
@@ -46,10 +46,20 @@ interface TaskNetns {
   lb?: string;
 }
 
+/** ip/nft/nsenter on the runtime's launcher threads: the agent's event loop never waits for a fork+exec. */
+async function launcherRunner(argv: string[], input?: string): Promise<string> {
+  try {
+    return (await run(argv[0]!, argv.slice(1), { input })).stdout;
+  } catch (err) {
+    const e = err as RunError;
+    throw new CommandError(argv, typeof e.code === 'number' ? e.code : null, e.stderr || e.message);
+  }
+}
+
 export class NodeNetworks {
   private readonly plane: OverlayDataPlane;
   private readonly mesh: RoutingMesh;
-  private readonly run: CommandRunner = commandRunner();
+  private readonly run: CommandRunner = launcherRunner;
   private dns?: DnsServer;
   /** The host-mode ports ruleset last applied in the node's namespace ('' when there is none). */
   private hostRules = '';
@@ -72,6 +82,7 @@ export class NodeNetworks {
       dataPathPort: o.dataPathPort,
       gwbridgeSubnet: o.gwbridgeSubnet,
       log: this.log,
+      run: this.run,
     });
     this.mesh = new RoutingMesh(this.plane, o.nodeId, this.run, this.log);
   }

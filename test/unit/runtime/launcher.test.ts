@@ -1,0 +1,73 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { launch, run, RunError } from '../../../runtime/index.js';
+
+const execFileP = promisify(execFile);
+
+test('run resolves with the output of a zero exit and feeds stdin', async (t) => {
+  t.deepEqual(await run('sh', ['-c', 'echo out; echo err >&2']), { stdout: 'out\n', stderr: 'err\n' });
+  t.is((await run('cat', [], { input: 'piped' })).stdout, 'piped');
+  t.is((await run('pwd', [], { cwd: '/tmp' })).stdout, '/tmp\n');
+  t.is(
+    (await run('sh', ['-c', 'echo $X'], { env: { X: 'given', PATH: process.env.PATH } })).stdout,
+    'given\n',
+  );
+});
+
+test('run rejects with the exit code and stderr, a spawn error code, or a timeout', async (t) => {
+  const failed = await t.throwsAsync(run('sh', ['-c', 'echo nope >&2; exit 3']), { instanceOf: RunError });
+  t.is(failed.code, 3);
+  t.is(failed.stderr, 'nope\n');
+  t.regex(failed.message, /nope/);
+  const missing = await t.throwsAsync(run('/nonexistent/tss-no-such-binary', []), { instanceOf: RunError });
+  t.is(missing.code, 'ENOENT');
+  const slow = await t.throwsAsync(run('sleep', ['5'], { timeoutMs: 100 }), { instanceOf: RunError });
+  t.true(slow.timedOut);
+  t.is(slow.signal, 'SIGKILL');
+});
+
+test('run caps collected output at maxBuffer', async (t) => {
+  const { stdout } = await run('sh', ['-c', 'head -c 300000 /dev/zero'], { maxBuffer: 1000 });
+  t.true(stdout.length < 300000);
+  t.true(stdout.length >= 1000);
+});
+
+test('launch streams output, reports the pid and can be killed', async (t) => {
+  const child = launch('sh', ['-c', 'echo ready; exec sleep 30']);
+  const pid = await new Promise<number>((r) => child.once('spawn', r));
+  t.true(pid > 0);
+  await new Promise<void>((r) => child.once('stdout', () => r()));
+  child.kill('SIGKILL');
+  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+    child.once('close', (c: number | null, s: string | null) => r([c, s])),
+  );
+  t.is(code, null);
+  t.is(signal, 'SIGKILL');
+});
+
+test('many commands at once all complete, in any thread', async (t) => {
+  const outs = await Promise.all(Array.from({ length: 40 }, (_, i) => run('echo', [String(i)])));
+  t.deepEqual(
+    outs.map((o) => o.stdout),
+    Array.from({ length: 40 }, (_, i) => `${i}\n`),
+  );
+});
+
+test('a script waiting only on a command stays alive for it and then exits (threads hold no ref when idle)', async (t) => {
+  const index = fileURLToPath(new URL('../../../runtime/process/index.ts', import.meta.url));
+  const script = `const { run } = await import(${JSON.stringify(index)});
+    const r = await run('sh', ['-c', 'sleep 0.3; echo done']);
+    process.stdout.write(r.stdout);`;
+  const started = Date.now();
+  const { stdout } = await execFileP(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      timeout: 30_000,
+    },
+  );
+  t.is(stdout, 'done\n');
+  t.true(Date.now() - started < 30_000);
+});
