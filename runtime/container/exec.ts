@@ -5,7 +5,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { launch } from '../process/index.js';
+import { launchStreaming } from '../process/index.js';
 import { runcBinary, type RuncEnv } from './runc.js';
 
 export interface ExecOptions {
@@ -38,7 +38,7 @@ export function runcExec(env: RuncEnv, id: string, o: ExecOptions): Promise<Exec
   if (o.user) args.push('--user', o.user);
   args.push(id, ...o.argv);
   return new Promise((resolve, reject) => {
-    const child = launch(runcBinary(env), args);
+    const child = launchStreaming(runcBinary(env), args);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

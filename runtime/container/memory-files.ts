@@ -3,10 +3,9 @@
 // inside the container. The mount goes when the container is removed (or its directory is discarded).
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { Internal, InvalidArgument } from '../../api/index.js';
-import { run } from '../process/index.js';
+import { InvalidArgument } from '../../api/index.js';
 import type { OciMount } from './oci-spec.js';
-import { isMounted } from './rootfs.js';
+import { isMounted, mount, unmount } from './rootfs.js';
 
 export interface ContainerFile {
   /** Absolute path inside the container. */
@@ -48,15 +47,11 @@ export async function mountFiles(bundle: string, files: ContainerFile[]): Promis
   if (files.length === 0) return [];
   const dir = filesDirOf(bundle);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!isMounted(dir)) {
-    try {
-      await run('mount', ['-t', 'tmpfs', '-o', 'mode=0700,nosuid,nodev,noexec', 'tmpfs', dir]);
-    } catch (err) {
-      throw new Internal(
-        `mounting the tmpfs for the container's files: ${(err as { stderr?: string }).stderr?.trim() || String(err)}`,
-      );
-    }
-  }
+  if (!isMounted(dir))
+    await mount(
+      ['-t', 'tmpfs', '-o', 'mode=0700,nosuid,nodev,noexec', 'tmpfs', dir],
+      "the tmpfs for the container's files",
+    );
   return files.map((f, i) => {
     const source = join(dir, String(i));
     writeFileSync(source, f.data, { mode: 0o600 });
@@ -67,12 +62,5 @@ export async function mountFiles(bundle: string, files: ContainerFile[]): Promis
 }
 
 export async function unmountFiles(bundle: string): Promise<void> {
-  const dir = filesDirOf(bundle);
-  if (!isMounted(dir)) return;
-  try {
-    await run('umount', [dir]);
-  } catch {
-    // Busy: detach it lazily; the memory goes with the last user.
-    await run('umount', ['-l', dir]).catch(() => undefined);
-  }
+  await unmount(filesDirOf(bundle));
 }

@@ -136,7 +136,7 @@ export async function createUnderConmon(
     stdout: false,
     cwd: o.bundle,
     // The C locale is built into glibc: conmon then reads no locale files at start.
-    env: { ...process.env, LC_ALL: 'C' },
+    env: { LC_ALL: 'C' },
   });
   let stderr = '';
   let spawnFailed = false;

@@ -1,3 +1,5 @@
-// runtime/process: child processes started off the daemon's event loop.
-export { launch, LaunchedChild, type LaunchOptions } from './launcher.js';
+// runtime/process: child processes started without forking the daemon's own process on its event loop.
+export { LaunchedChild, type LaunchOptions } from './child.js';
+export { launch, shellQuote } from './shell-launcher.js';
+export { launchStreaming } from './thread-launcher.js';
 export { run, RunError, type RunOptions, type RunResult } from './run.js';

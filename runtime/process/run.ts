@@ -1,5 +1,6 @@
-// A command run to its end on a launcher thread, with its output collected: execFile's contract.
-import { launch, type LaunchOptions } from './launcher.js';
+// A command run to its end from the launcher shell, with its output collected: execFile's contract.
+import type { LaunchOptions } from './child.js';
+import { launch } from './shell-launcher.js';
 
 export interface RunOptions extends Omit<LaunchOptions, 'detached' | 'stdout'> {
   /** Output kept per stream; more is cut off (default 8 MiB). */
@@ -38,11 +39,11 @@ export function run(file: string, args: string[], o: RunOptions = {}): Promise<R
     let errLen = 0;
     let timedOut = false;
     child.on('stdout', (b: Buffer) => {
-      if (outLen < cap) out.push(b);
+      if (outLen < cap) out.push(b.subarray(0, cap - outLen));
       outLen += b.length;
     });
     child.on('stderr', (b: Buffer) => {
-      if (errLen < cap) err.push(b);
+      if (errLen < cap) err.push(b.subarray(0, cap - errLen));
       errLen += b.length;
     });
     const timer =
