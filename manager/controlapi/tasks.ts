@@ -44,12 +44,18 @@ export function taskRoutes(store: StoreSource) {
         const services = resolveIds(tx, f, 'service');
         const nodes = resolveIds(tx, f, 'node');
         const upToDate = f.get('_up-to-date')?.includes('true');
+        // Many tasks share a service: read each once (every read is a copy).
+        const servicesById = new Map<string, Service | undefined>();
+        const serviceOf = (id: string) => {
+          if (!servicesById.has(id)) servicesById.set(id, tx.get('service', id));
+          return servicesById.get(id);
+        };
         const candidates = services
           ? [...services].flatMap((id) => tx.find('task', 'service', id))
           : tx.all('task');
         return candidates
           .filter((t) => {
-            const service = tx.get('service', t.ServiceID);
+            const service = serviceOf(t.ServiceID);
             if (nodes && !nodes.has(t.NodeID ?? '')) return false;
             if (upToDate && !isUpToDate(service, t)) return false;
             return (

@@ -1,4 +1,5 @@
 // Pure application of a committed transaction to the tables: all actions or none, deterministic on every replica.
+import { copyData } from './copy.js';
 import { Conflict, NotFound } from '../../api/index.js';
 import type { Action, StoreEvent, Transaction } from './actions.js';
 import { KINDS, UNIQUE_NAME, type Kind, type StoredObject } from './kinds.js';
@@ -59,7 +60,7 @@ export function applyTransaction(tables: Tables, index: number, tx: Transaction)
         continue;
       }
       const old = table.get(a.obj.ID);
-      const obj = structuredClone(a.obj);
+      const obj = copyData(a.obj);
       obj.Version = { Index: index };
       obj.UpdatedAt = tx.time;
       obj.CreatedAt = a.op === 'create' ? tx.time : old!.CreatedAt;

@@ -1,4 +1,5 @@
 // A write transaction being built: reads see committed state plus this transaction's own writes.
+import { copyData } from './copy.js';
 import { Conflict, NotFound } from '../../api/index.js';
 import type { Action } from './actions.js';
 import { checkAction, nameOf, type Tables } from './apply.js';
@@ -22,20 +23,20 @@ export class ReadView implements ReadTx {
   get<K extends Kind>(kind: K, id: string): KindMap[K] | undefined {
     const started = this.onLookup && process.hrtime.bigint();
     const o = this.tables[kind].get(id);
-    const copy = o && structuredClone(o);
+    const copy = o && copyData(o);
     if (started) this.onLookup!(Number(process.hrtime.bigint() - started) / 1e9);
     return copy;
   }
 
   all<K extends Kind>(kind: K): KindMap[K][] {
-    return [...this.tables[kind].byId.values()].map((o) => structuredClone(o) as KindMap[K]);
+    return [...this.tables[kind].byId.values()].map((o) => copyData(o) as KindMap[K]);
   }
 
   find<K extends Kind>(kind: K, index: string, key: string): KindMap[K][] {
     const started = this.onLookup && process.hrtime.bigint();
     const found = this.tables[kind]
       .find(index, key)
-      .map((id) => structuredClone(this.tables[kind].get(id)!) as KindMap[K]);
+      .map((id) => copyData(this.tables[kind].get(id)!) as KindMap[K]);
     if (started) this.onLookup!(Number(process.hrtime.bigint() - started) / 1e9);
     return found;
   }
@@ -51,7 +52,7 @@ export class WriteTx extends ReadView {
   override get<K extends Kind>(kind: K, id: string): KindMap[K] | undefined {
     const s = this.staged.get(keyOf(kind, id));
     if (s === null) return undefined;
-    if (s) return structuredClone(s) as KindMap[K];
+    if (s) return copyData(s) as KindMap[K];
     return super.get(kind, id);
   }
 
@@ -85,7 +86,7 @@ export class WriteTx extends ReadView {
       if (!k.startsWith(prefix)) continue;
       const id = k.slice(prefix.length);
       if (s === null || !matches(s as KindMap[K])) out.delete(id);
-      else out.set(id, structuredClone(s) as KindMap[K]);
+      else out.set(id, copyData(s) as KindMap[K]);
     }
   }
 
@@ -93,8 +94,8 @@ export class WriteTx extends ReadView {
     if (this.get(kind, obj.ID)) throw new Conflict(`${kind} ${obj.ID} already exists`);
     this.checkName(kind, obj);
     if (!this.staged.has(keyOf(kind, obj.ID))) checkAction(this.tables, { op: 'create', kind, obj });
-    this.actions.push({ op: 'create', kind, obj: structuredClone(obj) });
-    this.staged.set(keyOf(kind, obj.ID), structuredClone(obj));
+    this.actions.push({ op: 'create', kind, obj: copyData(obj) });
+    this.staged.set(keyOf(kind, obj.ID), copyData(obj));
   }
 
   /** Writes `obj`, which must carry the Version it was read at. */
@@ -108,10 +109,10 @@ export class WriteTx extends ReadView {
     this.actions.push({
       op: 'update',
       kind,
-      obj: structuredClone(obj),
+      obj: copyData(obj),
       expect: committed ? committed.Version.Index : 0,
     });
-    this.staged.set(keyOf(kind, obj.ID), structuredClone(obj));
+    this.staged.set(keyOf(kind, obj.ID), copyData(obj));
   }
 
   delete(kind: Kind, id: string): void {
