@@ -3,8 +3,8 @@
 // writes, and removes the fifo (runc 1.0/1.1, libcontainer's linuxContainer.exec). Doing those three steps
 // here saves a Go process start (tens of ms on a busy node) on every container start. If the fifo is not where
 // runc keeps it, callers fall back to `runc start`.
-import { constants, existsSync } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { constants, existsSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Internal } from '../../api/index.js';
 import type { RuncEnv } from './runc.js';
@@ -19,9 +19,10 @@ function alive(pid: number): boolean {
 }
 
 /**
- * The blocking open and read run on libuv's thread pool and return as soon as init opens and writes: no
- * polling. If init died before it opened its end, a non-blocking writer of our own (open, close) releases the
- * blocked open with EOF, so no pool thread stays stuck.
+ * The fifo is opened read-write and non-blocking, which on Linux never waits: init's own open for writing then
+ * returns at once, and since we hold a writer too our reads never see end-of-file. The byte init writes arrives
+ * through the event loop (a pipe socket), so no pool thread waits on a slow init while other starts need the
+ * pool. If init dies before writing, the liveness check below gives up.
  */
 export async function startThroughFifo(
   env: RuncEnv,
@@ -31,33 +32,29 @@ export async function startThroughFifo(
 ): Promise<boolean> {
   const fifo = join(env.root, id, 'exec.fifo');
   if (!existsSync(fifo)) return false;
-  let settled = false;
-  const read = (async () => {
-    const fh = await open(fifo, constants.O_RDONLY);
-    try {
-      const { bytesRead } = await fh.read(Buffer.alloc(16), 0, 16, null);
-      return bytesRead;
-    } finally {
-      await fh.close();
-    }
-  })();
+  const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const pipe = new Socket({ fd, readable: true, writable: false });
   const deadline = Date.now() + timeoutMs;
-  const guard = setInterval(async () => {
-    if (settled || (alive(initPid) && Date.now() < deadline)) return;
-    try {
-      const w = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-      await w.close();
-    } catch {
-      // our reader is not in open() yet or already done
-    }
-  }, 50);
+  let guard: NodeJS.Timeout | undefined;
   try {
-    const n = await read;
-    if (n <= 0) throw new Internal(`container ${id} died before it started`);
+    await new Promise<void>((resolve, reject) => {
+      pipe.once('data', () => resolve());
+      pipe.once('error', reject);
+      guard = setInterval(() => {
+        if (alive(initPid) && Date.now() <= deadline) return;
+        // A short-lived command may have written, exec'd and exited before the socket read its byte.
+        try {
+          if (readSync(fd, Buffer.alloc(16)) > 0) return resolve();
+        } catch {
+          // EAGAIN: nothing was written
+        }
+        reject(new Internal(`container ${id} died before it started`));
+      }, 50);
+    });
   } finally {
-    settled = true;
     clearInterval(guard);
+    pipe.destroy();
   }
-  await unlink(fifo);
+  unlinkSync(fifo);
   return true;
 }

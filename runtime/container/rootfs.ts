@@ -3,7 +3,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Internal } from '../../api/index.js';
-import { run, type RunError } from '../process/index.js';
+import { resolveCommand, run, type RunError } from '../process/index.js';
 
 export function rootfsOf(bundle: string): string {
   return join(bundle, 'rootfs');
@@ -26,19 +26,8 @@ export function isMounted(path: string): boolean {
  * in a fraction of util-linux's, which loads libmount, libblkid and libselinux for every call.
  */
 function mountTool(which: 'mount' | 'umount'): [string, string[]] {
-  return hasBusybox() ? ['busybox', [which]] : [which, []];
-}
-
-let busybox: boolean | undefined;
-function hasBusybox(): boolean {
-  busybox ??= ['/usr/bin/busybox', '/bin/busybox', '/usr/sbin/busybox'].some((p) => {
-    try {
-      return statSync(p).isFile();
-    } catch {
-      return false;
-    }
-  });
-  return busybox;
+  const busybox = resolveCommand('busybox');
+  return busybox ? [busybox, [which]] : [which, []];
 }
 
 /** `mount ARGS`; a failure is an Internal error saying what was being mounted, with mount's own words. */

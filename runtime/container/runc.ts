@@ -1,9 +1,9 @@
 // runc under conmon: one conmon per container holds its stdio, writes its log and exit code, and outlives us.
 import { readFile } from 'node:fs/promises';
-import { existsSync, mkdirSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { Internal, NotFound } from '../../api/index.js';
-import { launch, run, type RunError } from '../process/index.js';
+import { launch, resolveCommand, run, type RunError } from '../process/index.js';
 
 export interface RuncEnv {
   /** runc's state directory: ours alone, so we never see or touch other runc users' containers. */
@@ -33,26 +33,10 @@ export interface RuncState {
   bundle: string;
 }
 
-const resolved = new Map<string, string>();
-
 /** Absolute path of a tool (conmon requires one for the runtime); sbin directories are searched too. */
 function bin(env: RuncEnv, which: 'runc' | 'conmon'): string {
-  const given = which === 'runc' ? env.runc : env.conmon;
-  if (given) return given;
-  let path = resolved.get(which);
-  if (!path) {
-    const dirs = [
-      ...(process.env.PATH ?? '').split(':'),
-      '/usr/local/sbin',
-      '/usr/sbin',
-      '/sbin',
-      '/usr/bin',
-      '/bin',
-    ];
-    path = dirs.map((d) => join(d, which)).find((p) => p.startsWith('/') && existsSync(p));
-    if (!path) throw new Internal(`${which} not found: install it (scripts/setup does)`);
-    resolved.set(which, path);
-  }
+  const path = (which === 'runc' ? env.runc : env.conmon) ?? resolveCommand(which);
+  if (!path) throw new Internal(`${which} not found: install it (scripts/setup does)`);
   return path;
 }
 
@@ -161,7 +145,9 @@ export async function createUnderConmon(
   try {
     for (;;) {
       if (existsSync(pidFile)) {
-        const pid = Number((await readFile(pidFile, 'utf8')).trim());
+        // A few bytes, read at once: an async read would queue behind the pool threads other starts hold in
+        // their blocking exec-fifo opens (fifo-start.ts), which under load delayed seeing the pid by ~50 ms.
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
         if (pid > 0) return { id: o.id, pid, status: 'created', bundle: o.bundle };
       }
       // runc logs nothing on success: an error line there means the create failed (conmon may not write an

@@ -163,7 +163,7 @@ let nextId = 1;
 const resolved = new Map<string, string>();
 
 /** The absolute path of a command (PATH and the sbin directories are searched), or undefined. */
-function resolveCommand(file: string): string | undefined {
+export function resolveCommand(file: string): string | undefined {
   if (file.includes('/')) return existsSync(file) ? file : undefined;
   let path = resolved.get(file);
   if (!path) {

@@ -66,7 +66,10 @@ async function startRaw(id: string): Promise<void> {
   if (code !== 0) throw new Error(`runc run -d ${id} exited ${code}`);
 }
 
-/** Starts `ids` with `concurrency` in flight; returns each start's latency (ms); every container is checked running. */
+/**
+ * Starts `ids` with `concurrency` in flight, back to back; returns each start's latency (ms). Every container
+ * is then checked running, after the timed part: a `runc state` between starts would compete with them.
+ */
 async function startAll(which: 'ours' | 'raw', ids: string[], concurrency: number): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
@@ -76,12 +79,17 @@ async function startAll(which: 'ours' | 'raw', ids: string[], concurrency: numbe
       const t = performance.now();
       await (which === 'ours' ? startOurs(id) : startRaw(id));
       latencies.push(performance.now() - t);
-      const s = which === 'ours' ? await runcState(manager.env, id) : await runcState(raw, `raw-${id}`);
-      if (s?.status !== 'running') throw new Error(`${id} is ${s?.status ?? 'missing'}, not running`);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return latencies;
+}
+
+async function checkRunning(which: 'ours' | 'raw', ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const s = which === 'ours' ? await runcState(manager.env, id) : await runcState(raw, `raw-${id}`);
+    if (s?.status !== 'running') throw new Error(`${id} is ${s?.status ?? 'missing'}, not running`);
+  }
 }
 
 async function teardown(which: 'ours' | 'raw', ids: string[]): Promise<void> {
@@ -109,6 +117,7 @@ async function measure(count: number, concurrency: number, round: number) {
       const t0 = performance.now();
       out[which].latencies.push(...(await startAll(which, ids, concurrency)));
       out[which].wallMs += performance.now() - t0;
+      await checkRunning(which, ids);
       await teardown(which, ids);
     }
   }
