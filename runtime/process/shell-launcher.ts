@@ -62,8 +62,8 @@ class Helper {
   private readonly pending = new Map<number, Pending>();
   private waited = 0;
   private partial = '';
-  launched = 0;
-  retired = false;
+  private launched = 0;
+  private retired = false;
 
   constructor() {
     // Its own session: a signal to the daemon's process group reaches neither it nor the daemons (conmon) it
@@ -88,6 +88,11 @@ class Helper {
     const child = new LaunchedChild((signal) => {
       if (child.pid) process.kill(child.pid, signal);
     });
+    // Checked before any file is written for the command.
+    const env = Object.entries(o.env ?? {}).map(([k, v]) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name ${k}`);
+      return `${k}=${shellQuote(v)} `;
+    });
     const d = filesDir();
     const base = join(d, String(id));
     const p: Pending = { child, files: [`${base}.err`], err: `${base}.err`, waited: !o.detached };
@@ -101,10 +106,6 @@ class Helper {
       p.out = `${base}.out`;
       p.files.push(p.out);
     }
-    const env = Object.entries(o.env ?? {}).map(([k, v]) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name ${k}`);
-      return `${k}=${shellQuote(v)} `;
-    });
     const cd = o.cwd
       ? `cd ${shellQuote(o.cwd)} 2>${shellQuote(p.err)} || { echo "${id} x 1" >&3; exit; }; `
       : '';

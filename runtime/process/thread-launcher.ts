@@ -3,7 +3,7 @@
 // node busy starting containers that wait reaches tens of ms, which on a launcher thread stalls nothing else.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { LaunchedChild, type LaunchOptions } from './child.js';
+import { LaunchedChild } from './child.js';
 import { THREAD_SOURCE } from './thread-source.js';
 
 type ThreadEvent =
@@ -36,7 +36,7 @@ class LauncherThread {
     this.children.clear();
   }
 
-  launch(id: number, file: string, args: string[], o: LaunchOptions): LaunchedChild {
+  launch(id: number, file: string, args: string[]): LaunchedChild {
     const child = new LaunchedChild((signal) => this.worker.postMessage({ op: 'kill', id, signal }));
     this.children.set(id, child);
     this.spawning++;
@@ -44,19 +44,9 @@ class LauncherThread {
     const done = () => {
       if (--this.waited === 0) this.worker.unref();
     };
-    child.once(o.detached ? 'spawn' : 'close', done);
+    child.once('close', done);
     child.once('error', done);
-    this.worker.postMessage({
-      op: 'spawn',
-      id,
-      file,
-      args,
-      cwd: o.cwd,
-      env: o.env ? { ...process.env, ...o.env } : undefined,
-      detached: o.detached ?? false,
-      stdin: o.input ?? null,
-      stdout: o.stdout ?? true,
-    });
+    this.worker.postMessage({ op: 'spawn', id, file, args });
     return child;
   }
 
@@ -104,7 +94,7 @@ function pick(): LauncherThread {
   return best;
 }
 
-/** Starts `file` with `args` on a launcher thread; its output arrives as it is written. */
-export function launchStreaming(file: string, args: string[], o: LaunchOptions = {}): LaunchedChild {
-  return pick().launch(nextId++, file, args, o);
+/** Starts `file` with `args` (stdin /dev/null) on a launcher thread; its output arrives as it is written. */
+export function launchStreaming(file: string, args: string[]): LaunchedChild {
+  return pick().launch(nextId++, file, args);
 }

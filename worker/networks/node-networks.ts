@@ -46,7 +46,7 @@ interface TaskNetns {
   lb?: string;
 }
 
-/** ip/nft/nsenter on the runtime's launcher threads: the agent's event loop never waits for a fork+exec. */
+/** ip/nft/nsenter through the runtime's launcher shell: the agent never forks itself for them. */
 async function launcherRunner(argv: string[], input?: string): Promise<string> {
   try {
     return (await run(argv[0]!, argv.slice(1), { input })).stdout;

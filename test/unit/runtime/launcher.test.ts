@@ -2,9 +2,15 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { launch, launchStreaming, run, RunError } from '../../../runtime/index.js';
+import { launch, launchStreaming, run, RunError, type LaunchedChild } from '../../../runtime/index.js';
 
 const execFileP = promisify(execFile);
+
+const spawned = (child: LaunchedChild) => new Promise<number>((r) => child.once('spawn', r));
+const closed = (child: LaunchedChild) =>
+  new Promise<[number | null, string | null]>((r) =>
+    child.once('close', (c: number | null, s: string | null) => r([c, s])),
+  );
 
 test('run resolves with the output of a zero exit and feeds stdin', async (t) => {
   t.deepEqual(await run('sh', ['-c', 'echo out; echo err >&2']), { stdout: 'out\n', stderr: 'err\n' });
@@ -39,20 +45,23 @@ test('arguments reach the command literally, whatever characters they hold', asy
 
 test('launch reports the pid and the end; a kill shows as the signal', async (t) => {
   const child = launch('sleep', ['30']);
-  const pid = await new Promise<number>((r) => child.once('spawn', r));
-  t.true(pid > 0);
+  t.true((await spawned(child)) > 0);
   child.kill('SIGTERM');
-  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
-    child.once('close', (c: number | null, s: string | null) => r([c, s])),
-  );
+  const [code, signal] = await closed(child);
   t.is(code, null);
   t.is(signal, 'SIGTERM');
 });
 
 test('a detached launch is not waited for and its start is reported', async (t) => {
   const child = launch('sh', ['-c', 'sleep 0.2'], { detached: true });
-  t.true((await new Promise<number>((r) => child.once('spawn', r))) > 0);
-  t.is(await new Promise<number | null>((r) => child.once('close', r)), 0);
+  t.true((await spawned(child)) > 0);
+  t.is((await closed(child))[0], 0);
+});
+
+test('an invalid environment variable name is refused before anything runs', (t) => {
+  t.throws(() => launch('true', [], { env: { 'A-B': 'x' } }), {
+    message: 'invalid environment variable name A-B',
+  });
 });
 
 test('more commands than one launcher shell takes all complete', async (t) => {
@@ -64,18 +73,15 @@ test('more commands than one launcher shell takes all complete', async (t) => {
 
 test('launchStreaming streams output, reports the pid and can be killed', async (t) => {
   const child = launchStreaming('sh', ['-c', 'echo ready; exec sleep 30']);
-  const pid = await new Promise<number>((r) => child.once('spawn', r));
-  t.true(pid > 0);
+  t.true((await spawned(child)) > 0);
   await new Promise<void>((r) => child.once('stdout', () => r()));
   child.kill('SIGKILL');
-  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
-    child.once('close', (c: number | null, s: string | null) => r([c, s])),
-  );
+  const [code, signal] = await closed(child);
   t.is(code, null);
   t.is(signal, 'SIGKILL');
 });
 
-test('many commands at once all complete, in any thread', async (t) => {
+test('many commands at once all complete, each with its own output', async (t) => {
   const outs = await Promise.all(Array.from({ length: 40 }, (_, i) => run('echo', [String(i)])));
   t.deepEqual(
     outs.map((o) => o.stdout),
