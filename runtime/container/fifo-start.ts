@@ -7,16 +7,8 @@ import { constants, existsSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Internal } from '../../api/index.js';
+import { processAlive } from '../process/index.js';
 import type { RuncEnv } from './runc.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The fifo is opened read-write and non-blocking, which on Linux never waits: init's own open for writing then
@@ -41,7 +33,7 @@ export async function startThroughFifo(
       pipe.once('data', () => resolve());
       pipe.once('error', reject);
       guard = setInterval(() => {
-        if (alive(initPid) && Date.now() <= deadline) return;
+        if (processAlive(initPid) && Date.now() <= deadline) return;
         // A short-lived command may have written, exec'd and exited before the socket read its byte.
         try {
           if (readSync(fd, Buffer.alloc(16)) > 0) return resolve();

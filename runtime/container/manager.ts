@@ -14,6 +14,7 @@ import {
   type Logger,
 } from '../../api/index.js';
 import type { ImageResolver } from '../image/types.js';
+import { processAlive } from '../process/index.js';
 import { prepareBundle, userOf } from './bundle.js';
 import { checkCreateBody, checkName, parseSignal, type CreateBody } from './create-request.js';
 import { runcExec, type ExecOptions, type ExecResult } from './exec.js';
@@ -73,13 +74,9 @@ export class NotModified extends Error {}
 function conmonAlive(bundle: string): boolean {
   try {
     const pid = Number(readFileSync(join(bundle, 'conmon.pid'), 'utf8').trim());
-    if (!(pid > 0)) return true;
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (
-      (err as NodeJS.ErrnoException).code === 'EPERM' || (err as NodeJS.ErrnoException).code === 'ENOENT'
-    );
+    return !(pid > 0) || processAlive(pid);
+  } catch {
+    return true; // no pid file (yet)
   }
 }
 

@@ -1,9 +1,18 @@
 // runc under conmon: one conmon per container holds its stdio, writes its log and exit code, and outlives us.
 import { readFile } from 'node:fs/promises';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, type FSWatcher } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Internal, NotFound } from '../../api/index.js';
-import { launch, resolveCommand, run, type RunError } from '../process/index.js';
+import { launch, processAlive, resolveCommand, run, type RunError } from '../process/index.js';
 
 export interface RuncEnv {
   /** runc's state directory: ours alone, so we never see or touch other runc users' containers. */
@@ -107,28 +116,28 @@ export async function createUnderConmon(
     o.socketDir,
     '--container-pidfile',
     join(o.bundle, 'pid'),
-    '--conmon-pidfile',
-    join(o.bundle, 'conmon.pid'),
     '--log-level',
     'error',
+    // No daemonizing fork: the launcher already runs conmon in a session of its own and nobody waits for it (one
+    // fork and exit fewer per container). conmon then writes no pid file of its own: the launcher's pid is it.
+    '--sync',
     ...(o.logSizeMax ? ['--log-size-max', String(o.logSizeMax)] : []),
   ];
   rmSync(join(o.bundle, 'pid'), { force: true }); // a stale one from an earlier run of this bundle
+  rmSync(join(o.bundle, 'conmon.pid'), { force: true });
   rmSync(join(o.bundle, 'runc.log'), { force: true }); // and the errors of an earlier failed create
   const child = launch(bin(env, 'conmon'), args, {
     detached: true,
-    stdout: false,
+    stderrFile: join(o.bundle, 'conmon.err'),
     cwd: o.bundle,
     // The C locale is built into glibc: conmon then reads no locale files at start.
     env: { LC_ALL: 'C' },
   });
-  let stderr = '';
-  let spawnFailed = false;
+  let spawnError = '';
   let wake: () => void = () => undefined;
-  child.on('stderr', (d: Buffer) => (stderr += d.toString()));
+  child.once('spawn', () => wake());
   child.on('error', (e: Error) => {
-    stderr += `conmon: ${e.message}`;
-    spawnFailed = true;
+    spawnError = `conmon: ${e.message}`;
     wake();
   });
   const deadline = Date.now() + timeoutMs;
@@ -148,14 +157,24 @@ export async function createUnderConmon(
         // A few bytes, read at once: an async read would queue behind the pool threads other starts hold in
         // their blocking exec-fifo opens (fifo-start.ts), which under load delayed seeing the pid by ~50 ms.
         const pid = Number(readFileSync(pidFile, 'utf8').trim());
-        if (pid > 0) return { id: o.id, pid, status: 'created', bundle: o.bundle };
+        if (pid > 0 && child.pid !== undefined) {
+          writeFileSync(join(o.bundle, 'conmon.pid'), String(child.pid));
+          return { id: o.id, pid, status: 'created', bundle: o.bundle };
+        }
       }
       // runc logs nothing on success: an error line there means the create failed (conmon may not write an
       // exit file for a container that never started).
       const runcFailed =
         logSize(join(o.bundle, 'runc.log')) > 0 && (await runtimeError(o.bundle)) !== undefined;
-      if (spawnFailed || runcFailed || existsSync(join(o.exitDir, o.id)) || Date.now() > deadline) {
-        const why = (await runtimeError(o.bundle)) ?? stderr.trim().split('\n').pop();
+      const conmonGone = child.pid !== undefined && !processAlive(child.pid);
+      if (
+        spawnError ||
+        runcFailed ||
+        conmonGone ||
+        existsSync(join(o.exitDir, o.id)) ||
+        Date.now() > deadline
+      ) {
+        const why = (await runtimeError(o.bundle)) ?? (spawnError || lastLine(join(o.bundle, 'conmon.err')));
         throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
       }
       await new Promise<void>((r) => {
@@ -168,6 +187,14 @@ export async function createUnderConmon(
     }
   } finally {
     watcher?.close();
+  }
+}
+
+function lastLine(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').pop() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,8 +5,13 @@ export interface LaunchOptions {
   cwd?: string;
   /** Added to the daemon's environment for this child. */
   env?: Record<string, string>;
-  /** A daemon of its own (conmon): it outlives us, and nobody waits for its output or end to keep us alive. */
+  /**
+   * A daemon of its own (conmon): it outlives us and its end is not reported ('spawn' only, never 'close'); its
+   * stdout goes to /dev/null and its stderr to `stderrFile` (default /dev/null).
+   */
   detached?: boolean;
+  /** Where a detached child's stderr goes (created or truncated). */
+  stderrFile?: string;
   /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
   input?: string | Uint8Array;
   /** Keep stdout (default true); false sends it to /dev/null. */

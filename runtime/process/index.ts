@@ -3,3 +3,4 @@ export { LaunchedChild, type LaunchOptions } from './child.js';
 export { launch, resolveCommand, shellQuote } from './shell-launcher.js';
 export { launchStreaming } from './thread-launcher.js';
 export { run, RunError, type RunOptions, type RunResult } from './run.js';
+export { processAlive } from './alive.js';

@@ -1,8 +1,18 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { launch, launchStreaming, run, RunError, type LaunchedChild } from '../../../runtime/index.js';
+import {
+  launch,
+  launchStreaming,
+  processAlive,
+  run,
+  RunError,
+  type LaunchedChild,
+} from '../../../runtime/index.js';
 
 const execFileP = promisify(execFile);
 
@@ -52,10 +62,23 @@ test('launch reports the pid and the end; a kill shows as the signal', async (t)
   t.is(signal, 'SIGTERM');
 });
 
-test('a detached launch is not waited for and its start is reported', async (t) => {
-  const child = launch('sh', ['-c', 'sleep 0.2'], { detached: true });
-  t.true((await spawned(child)) > 0);
-  t.is((await closed(child))[0], 0);
+test('a detached launch reports its own pid, gets its env and cwd, and writes stderr to its file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tss-launch-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const errFile = join(dir, 'err');
+  const child = launch('sh', ['-c', 'echo "$$ $X $PWD" >&2; sleep 0.2'], {
+    detached: true,
+    stderrFile: errFile,
+    env: { X: "it's" },
+    cwd: dir,
+  });
+  let closes = 0;
+  child.on('close', () => closes++);
+  const pid = await spawned(child);
+  t.is(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[2], 'echo "$$ $X $PWD" >&2; sleep 0.2');
+  for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+  t.is(readFileSync(errFile, 'utf8'), `${pid} it's ${dir}\n`);
+  t.is(closes, 0);
 });
 
 test('an invalid environment variable name is refused before anything runs', (t) => {
