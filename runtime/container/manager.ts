@@ -65,18 +65,19 @@ interface Entry {
   poll?: NodeJS.Timeout;
   exitWaiters: ((r: WaitResult) => void)[];
   removeWaiters: ((r: WaitResult) => void)[];
+  /** conmon's pid for the current run, read once by the exit watch. */
+  conmonPid?: number;
 }
 
 /** Raised by start/stop when the container already is in the asked state (HTTP 304, as Docker). */
 export class NotModified extends Error {}
 
-/** Whether the conmon that monitors the container in `bundle` still runs (its pid file, then /proc). */
-function conmonAlive(bundle: string): boolean {
+/** The pid of the conmon that monitors the container in `bundle` (0 when its pid file is not there). */
+function conmonPid(bundle: string): number {
   try {
-    const pid = Number(readFileSync(join(bundle, 'conmon.pid'), 'utf8').trim());
-    return !(pid > 0) || processAlive(pid);
+    return Number(readFileSync(join(bundle, 'conmon.pid'), 'utf8').trim()) || 0;
   } catch {
-    return true; // no pid file (yet)
+    return 0;
   }
 }
 
@@ -398,8 +399,13 @@ export class ContainerManager {
       // inotify unavailable: the poll below still sees the exit.
     }
     // conmon writes the exit file; if conmon itself was killed, the container's end is seen through runc.
+    e.conmonPid = undefined;
+    const conmonAlive = () => {
+      e.conmonPid ||= conmonPid(e.dir);
+      return !e.conmonPid || processAlive(e.conmonPid);
+    };
     const orphanCheck = async () => {
-      if (!e.rec.State.Running || existsSync(this.exitFile(e)) || conmonAlive(e.dir)) return;
+      if (!e.rec.State.Running || conmonAlive() || existsSync(this.exitFile(e))) return;
       const s = await runcState(this.env, e.rec.Id).catch(() => undefined);
       if (s?.status === 'running' || s?.status === 'paused' || !e.rec.State.Running) return;
       this.o.log.warn('conmon is gone and the container stopped: exit code unknown', { container: e.rec.Id });

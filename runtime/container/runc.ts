@@ -141,6 +141,7 @@ export async function createUnderConmon(
     wake();
   });
   const deadline = Date.now() + timeoutMs;
+  let timedOut = false;
   const pidFile = join(o.bundle, 'pid');
   // runc writes the pid file (tmp + rename) once the container is created. Wake on the bundle directory's
   // inotify events (no busy polling when many containers start at once); a slow poll is the safety net.
@@ -166,7 +167,8 @@ export async function createUnderConmon(
       // exit file for a container that never started).
       const runcFailed =
         logSize(join(o.bundle, 'runc.log')) > 0 && (await runtimeError(o.bundle)) !== undefined;
-      const conmonGone = child.pid !== undefined && !processAlive(child.pid);
+      // Looked at on the slow poll only: every file runc and conmon make in the bundle wakes this loop.
+      const conmonGone = timedOut && child.pid !== undefined && !processAlive(child.pid);
       if (
         spawnError ||
         runcFailed ||
@@ -177,11 +179,11 @@ export async function createUnderConmon(
         const why = (await runtimeError(o.bundle)) ?? (spawnError || lastLine(join(o.bundle, 'conmon.err')));
         throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
       }
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, watcher ? 20 : 2);
+      timedOut = await new Promise<boolean>((r) => {
+        const timer = setTimeout(() => r(true), watcher ? 20 : 2);
         wake = () => {
           clearTimeout(timer);
-          r();
+          r(false);
         };
       });
     }
