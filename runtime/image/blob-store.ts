@@ -60,7 +60,29 @@ export class BlobStore {
     onBytes?: (n: number) => void,
   ): Promise<{ digest: string; size: number }> {
     if (expected) checkDigest(expected);
-    const tmp = join(this.root, 'tmp', `${process.pid}-${++this.seq}-${Date.now()}`);
+    const staged = await this.stage(source, onBytes);
+    try {
+      if (expected && staged.digest !== expected) throw new DigestMismatch(expected, staged.digest);
+      const fh = await open(staged.path, 'r');
+      await fh.sync().finally(() => fh.close());
+      await rename(staged.path, this.pathOf(staged.digest));
+      return { digest: staged.digest, size: staged.size };
+    } finally {
+      await staged.discard();
+    }
+  }
+
+  /**
+   * Streams `source` to a temp file of the caller's own, hashing it on the way: for content that is only read
+   * once (an imported rootfs tar is unpacked, then dropped). Never shared, so two imports of the same tar
+   * cannot remove each other's file. `discard` removes it.
+   */
+  async stage(
+    source: Readable | Buffer,
+    onBytes?: (n: number) => void,
+  ): Promise<{ path: string; digest: string; size: number; discard(): Promise<void> }> {
+    const path = join(this.root, 'tmp', `${process.pid}-${++this.seq}-${Date.now()}`);
+    const discard = () => rm(path, { force: true });
     const hash = createHash('sha256');
     let size = 0;
     const meter = new Transform({
@@ -73,16 +95,12 @@ export class BlobStore {
     });
     try {
       const input = Buffer.isBuffer(source) ? Readable.from([source]) : source;
-      await pipeline(input, meter, createWriteStream(tmp, { mode: 0o600 }));
-      const fh = await open(tmp, 'r');
-      await fh.sync().finally(() => fh.close());
-      const digest = `sha256:${hash.digest('hex')}`;
-      if (expected && digest !== expected) throw new DigestMismatch(expected, digest);
-      await rename(tmp, this.pathOf(digest));
-      return { digest, size };
-    } finally {
-      await rm(tmp, { force: true });
+      await pipeline(input, meter, createWriteStream(path, { mode: 0o600 }));
+    } catch (err) {
+      await discard();
+      throw err;
     }
+    return { path, digest: `sha256:${hash.digest('hex')}`, size, discard };
   }
 
   async remove(digest: string): Promise<void> {

@@ -165,10 +165,15 @@ export class ImageStore implements ImageResolver {
   /** `docker import`: a rootfs tar (or tar.gz) becomes a one-layer image tagged `ref`. */
   async importRootfs(source: Readable | Buffer, ref: string, message = ''): Promise<string> {
     const tag = tagKey(ref);
-    const layer = await this.blobs.put(source);
-    const blobPath = this.blobs.pathOf(layer.digest);
-    const diffId = await diffIdOf(blobPath);
-    await this.layers.unpack(blobPath, diffId).finally(() => this.blobs.remove(layer.digest));
+    // The tar is only unpacked, never kept as a blob: it is staged in a file of this import's own.
+    const layer = await this.blobs.stage(source);
+    let diffId: string;
+    try {
+      diffId = await diffIdOf(layer.path);
+      await this.layers.unpack(layer.path, diffId);
+    } finally {
+      await layer.discard();
+    }
     const created = this.now().toISOString();
     const config: ImageConfigBlob = {
       architecture: hostArchitecture(),
