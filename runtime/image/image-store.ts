@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { Conflict, familiarString, InvalidArgument, NotFound, parseReference } from '../../api/index.js';
 import { BlobStore } from './blob-store.js';
 import { writeFileAtomic } from './fs-util.js';
-import { diffIdOf, LayerStore } from './layer-store.js';
+import { LayerStore } from './layer-store.js';
 import type { ImageConfig, ImageResolver, ResolvedImage } from './types.js';
 
 /** The image config blob (OCI image-spec config / Docker image JSON), the parts we read. */
@@ -169,8 +169,7 @@ export class ImageStore implements ImageResolver {
     const layer = await this.blobs.stage(source);
     let diffId: string;
     try {
-      diffId = await diffIdOf(layer.path);
-      await this.layers.unpack(layer.path, diffId);
+      diffId = await this.layers.unpack(layer.path);
     } finally {
       await layer.discard();
     }

@@ -54,12 +54,16 @@ export class LayerStore {
     );
   }
 
-  /** Unpacks a (possibly gzipped) layer tar once; verifies its uncompressed digest equals diffId. */
-  async unpack(blobPath: string, diffId: string): Promise<string> {
+  /**
+   * Unpacks a (possibly gzipped) layer tar once and returns its diff_id (the uncompressed digest), which must
+   * equal `expected` when one is given (a pulled layer); an imported tar's is computed here, once.
+   */
+  async unpack(blobPath: string, expected?: string): Promise<string> {
+    if (expected && (await this.has(expected))) return expected;
+    const diffId = await diffIdOf(blobPath);
+    if (expected && diffId !== expected) throw new DigestMismatch(expected, diffId);
+    if (!expected && (await this.has(diffId))) return diffId;
     const dest = this.dirOf(diffId);
-    if (await this.has(diffId)) return dest;
-    const actual = await diffIdOf(blobPath);
-    if (actual !== diffId) throw new DigestMismatch(diffId, actual);
     const tmp = join(this.root, 'tmp', `${process.pid}-${++this.seq}`);
     await mkdir(tmp, { recursive: true });
     try {
@@ -71,7 +75,7 @@ export class LayerStore {
         // A concurrent pull of the same layer finished first: its directory is complete, use it.
         if (!(await this.has(diffId))) throw err;
       }
-      return dest;
+      return diffId;
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
