@@ -155,8 +155,8 @@ export async function createUnderConmon(
   try {
     for (;;) {
       if (existsSync(pidFile)) {
-        // A few bytes, read at once: an async read would queue behind the pool threads other starts hold in
-        // their blocking exec-fifo opens (fifo-start.ts), which under load delayed seeing the pid by ~50 ms.
+        // A few bytes, read at once: an async read queues on libuv's pool behind other starts' file work, which
+        // under load delayed seeing the pid by ~50 ms.
         const pid = Number(readFileSync(pidFile, 'utf8').trim());
         if (pid > 0 && child.pid !== undefined) {
           writeFileSync(join(o.bundle, 'conmon.pid'), String(child.pid));

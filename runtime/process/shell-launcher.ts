@@ -10,6 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { processAlive } from './alive.js';
 import { LaunchedChild, type LaunchOptions } from './child.js';
 
 interface Pending {
@@ -45,13 +46,8 @@ function filesDir(): string {
 function sweep(base: string): void {
   for (const name of readdirSync(base)) {
     const pid = Number(/^tss-launch-(\d+)-/.exec(name)?.[1]);
-    if (!pid || pid === process.pid) continue;
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH')
-        rmSync(join(base, name), { recursive: true, force: true });
-    }
+    if (pid && pid !== process.pid && !processAlive(pid))
+      rmSync(join(base, name), { recursive: true, force: true });
   }
 }
 
@@ -77,8 +73,8 @@ class Helper {
     this.proc.stdin!.on('error', () => undefined);
     // When its input ends because the daemon died (SIGKILL: no exit handler ran), the shell removes the files
     // directory itself; a shell retired while the daemon lives leaves it to the next one.
-    const dir = shellQuote(filesDir());
-    this.proc.stdin!.write(`trap 'kill -0 ${process.pid} 2>/dev/null || rm -rf ${dir}' EXIT\n`);
+    const files = shellQuote(filesDir());
+    this.proc.stdin!.write(`trap 'kill -0 ${process.pid} 2>/dev/null || rm -rf ${files}' EXIT\n`);
     this.results.setEncoding('utf8').on('data', (d: string) => this.onData(d));
     this.proc.on('exit', () => {
       if (this.retired) return;
