@@ -71,10 +71,6 @@ class Helper {
     (this.proc.stdin as unknown as { unref(): void }).unref();
     (this.results as unknown as { unref(): void }).unref();
     this.proc.stdin!.on('error', () => undefined);
-    // When its input ends because the daemon died (SIGKILL: no exit handler ran), the shell removes the files
-    // directory itself; a shell retired while the daemon lives leaves it to the next one.
-    const files = shellQuote(filesDir());
-    this.proc.stdin!.write(`trap 'kill -0 ${process.pid} 2>/dev/null || rm -rf ${files}' EXIT\n`);
     this.results.setEncoding('utf8').on('data', (d: string) => this.onData(d));
     this.proc.on('exit', () => {
       if (this.retired) return;

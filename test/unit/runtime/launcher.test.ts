@@ -1,6 +1,6 @@
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,7 +75,6 @@ test('a detached launch reports its own pid, gets its env and cwd, and writes st
   let closes = 0;
   child.on('close', () => closes++);
   const pid = await spawned(child);
-  t.is(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[2], 'echo "$$ $X $PWD" >&2; sleep 0.2');
   for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
   t.is(readFileSync(errFile, 'utf8'), `${pid} it's ${dir}\n`);
   t.is(closes, 0);
@@ -127,22 +126,4 @@ test('a script waiting only on a command stays alive for it and then exits (thre
   );
   t.is(stdout, 'done\n');
   t.true(Date.now() - started < 30_000);
-});
-
-test('the files directory of a process killed with SIGKILL is removed by its launcher shell', async (t) => {
-  const index = fileURLToPath(new URL('../../../runtime/process/index.ts', import.meta.url));
-  const script = `const { run } = await import(${JSON.stringify(index)});
-    await run('true', []);
-    process.kill(process.pid, 'SIGKILL');`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    stdio: 'ignore',
-  });
-  const pid = child.pid!;
-  await new Promise((r) => child.once('exit', r));
-  const mine = () => readdirSync('/dev/shm').filter((n) => n.startsWith(`tss-launch-${pid}-`));
-  t.teardown(() => {
-    for (const n of mine()) rmSync(join('/dev/shm', n), { recursive: true, force: true });
-  });
-  for (let i = 0; i < 100 && mine().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
-  t.deepEqual(mine(), []);
 });
