@@ -85,11 +85,9 @@ export function serviceStatus(
   service: Service,
   readyNodes: number,
 ): NonNullable<Service['ServiceStatus']> {
-  const tasks = tx.find('task', 'service', service.ID);
-  const running = tasks.filter(
-    (t: Task) => t.Status.State === 'running' && t.DesiredState === 'running',
-  ).length;
-  const completed = tasks.filter((t: Task) => t.Status.State === 'complete').length;
+  const count = (test: (t: Readonly<Task>) => boolean) => tx.count('task', 'service', service.ID, test);
+  const running = count((t) => t.Status.State === 'running' && t.DesiredState === 'running');
+  const completed = count((t) => t.Status.State === 'complete');
   const m = service.Spec.Mode ?? {};
   let desired: number;
   if (m.Replicated) desired = m.Replicated.Replicas ?? 0;
@@ -98,10 +96,7 @@ export function serviceStatus(
       m.ReplicatedJob.MaxConcurrent ?? 1,
       Math.max(0, (m.ReplicatedJob.TotalCompletions ?? 0) - completed),
     );
-  else
-    desired =
-      tasks.filter((t: Task) => t.DesiredState === 'running' || t.DesiredState === 'complete').length ||
-      readyNodes;
+  else desired = count((t) => t.DesiredState === 'running' || t.DesiredState === 'complete') || readyNodes;
   return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: completed };
 }
 

@@ -256,10 +256,13 @@ export class Dispatcher {
   /** Collects task changes per node; pushes them once per event-loop turn. */
   private onStoreEvents(events: StoreEvent[]): void {
     for (const e of events) {
-      if (e.kind === 'network' || e.kind === 'service' || e.kind === 'node' || e.kind === 'task')
-        this.networksDirty = true;
+      if (e.kind === 'network' || e.kind === 'service' || e.kind === 'node') this.networksDirty = true;
       if (e.kind !== 'task') continue;
       const t = e.obj as Task;
+      // Only tasks with network attachments appear in network views: the status changes of the others (most
+      // of a busy store's writes) need no recomputation of every view.
+      if (t.NetworksAttachments?.length || (e.old as Task | undefined)?.NetworksAttachments?.length)
+        this.networksDirty = true;
       const now = e.op === 'delete' ? undefined : t;
       for (const node of new Set([t.NodeID, (e.old as Task | undefined)?.NodeID])) {
         if (!node || !this.sessions.has(node)) continue;

@@ -11,6 +11,16 @@ export interface ReadTx {
   all<K extends Kind>(kind: K): KindMap[K][];
   /** Objects of `kind` whose index `index` has `key` (indexes: kinds.ts). */
   find<K extends Kind>(kind: K, index: string, key: string): KindMap[K][];
+  /**
+   * How many objects of `kind` under index `index` = `key` pass `test`, which reads them in place: counting the
+   * tasks of a service (`docker service ls` asks every poll) then copies none of them.
+   */
+  count<K extends Kind>(
+    kind: K,
+    index: string,
+    key: string,
+    test: (o: Readonly<KindMap[K]>) => boolean,
+  ): number;
 }
 
 export class ReadView implements ReadTx {
@@ -39,6 +49,18 @@ export class ReadView implements ReadTx {
       .map((id) => copyData(this.tables[kind].get(id)!) as KindMap[K]);
     if (started) this.onLookup!(Number(process.hrtime.bigint() - started) / 1e9);
     return found;
+  }
+
+  count<K extends Kind>(
+    kind: K,
+    index: string,
+    key: string,
+    test: (o: Readonly<KindMap[K]>) => boolean,
+  ): number {
+    const table = this.tables[kind];
+    let n = 0;
+    for (const id of table.find(index, key)) if (test(table.get(id)! as KindMap[K])) n++;
+    return n;
   }
 }
 
@@ -74,6 +96,15 @@ export class WriteTx extends ReadView {
     for (const o of super.find(kind, index, key)) out.set(o.ID, o);
     this.overlay(kind, out, matches);
     return [...out.values()];
+  }
+
+  override count<K extends Kind>(
+    kind: K,
+    index: string,
+    key: string,
+    test: (o: Readonly<KindMap[K]>) => boolean,
+  ): number {
+    return this.find(kind, index, key).filter(test).length;
   }
 
   private overlay<K extends Kind>(

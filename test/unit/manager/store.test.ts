@@ -116,7 +116,24 @@ test('a transaction sees its own writes, including through indexes', async (t) =
       ['t1'],
     );
     t.is(tx.find('task', 'desiredState', 'shutdown').length, 1);
+    t.is(
+      tx.count('task', 'service', 's1', (x) => x.DesiredState === 'shutdown'),
+      1,
+    );
   });
+  const shutdown = (x: Readonly<Task>) => x.DesiredState === 'shutdown';
+  t.is(
+    store.view((v) => v.count('task', 'service', 's1', shutdown)),
+    1,
+  );
+  t.is(
+    store.view((v) => v.count('task', 'service', 's1', () => true)),
+    1,
+  );
+  t.is(
+    store.view((v) => v.count('task', 'service', 'nope', () => true)),
+    0,
+  );
   t.is(store.view((v) => v.get('task', 't1'))!.DesiredState, 'shutdown');
   t.is(
     store.view((v) => v.get('task', 't2')),
