@@ -1,12 +1,35 @@
-// Leader-only: runs an orchestration pass whenever services, tasks or nodes change (coalesced), and when a
-// restart delay or an update monitor period is due, then writes the plan in batched transactions.
-import { createLogger, type Logger } from '../../api/index.js';
-import { batchUpdate, type BatchUnit, type MemoryStore } from '../store/index.js';
+// Leader-only: runs an orchestration pass whenever services, nodes or tasks change in a way a plan depends on
+// (coalesced), and when a restart delay or an update monitor period is due, then writes the plan in batches.
+import { createLogger, isTerminal, taskStateRank, type Logger, type Task } from '../../api/index.js';
+import { batchUpdate, type BatchUnit, type MemoryStore, type StoreEvent } from '../store/index.js';
 import { StoreLoop } from '../store-loop.js';
 import { planOrchestration } from './plan.js';
 
 /** Passes also run this often, so nothing waits on an event that never comes. */
 const IDLE_MS = 1000;
+
+/** Where a task stands for the orchestrators: not yet on a node, on one, running, or how it ended. */
+function phase(t: Task): string {
+  const s = t.Status.State;
+  if (s === 'running' || isTerminal(s)) return s;
+  return taskStateRank(s) >= taskStateRank('assigned') ? 'placed' : 'unplaced';
+}
+
+/**
+ * A task change a plan can depend on. A starting task's moves between ACCEPTED and STARTING (four of the six
+ * reports each new task makes) change nothing the orchestrators read; the idle pass covers anything timed.
+ */
+function taskChangeMatters(e: StoreEvent): boolean {
+  const t = e.obj as Task;
+  const old = e.old as Task | undefined;
+  return (
+    e.op !== 'update' ||
+    !old ||
+    t.DesiredState !== old.DesiredState ||
+    t.NodeID !== old.NodeID ||
+    phase(t) !== phase(old)
+  );
+}
 
 export class OrchestratorLoop {
   private readonly loop: StoreLoop;
@@ -16,7 +39,11 @@ export class OrchestratorLoop {
     log?: Logger,
   ) {
     this.loop = new StoreLoop(store, {
-      relevant: (e) => e.kind === 'service' || e.kind === 'task' || e.kind === 'node' || e.kind === 'cluster',
+      relevant: (e) =>
+        e.kind === 'service' ||
+        e.kind === 'node' ||
+        e.kind === 'cluster' ||
+        (e.kind === 'task' && taskChangeMatters(e)),
       coalesceMs: 20,
       pass: () => this.pass(),
       retryMs: 500,
