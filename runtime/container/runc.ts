@@ -143,11 +143,14 @@ export async function createUnderConmon(
   const deadline = Date.now() + timeoutMs;
   let timedOut = false;
   const pidFile = join(o.bundle, 'pid');
-  // runc writes the pid file (tmp + rename) once the container is created. Wake on the bundle directory's
-  // inotify events (no busy polling when many containers start at once); a slow poll is the safety net.
+  // runc writes the pid file (tmp + rename) once the container is created, and its log only on an error. Wake on
+  // those two names in the bundle directory's inotify events: conmon's own files there (fifos, log, stderr) would
+  // each cost a round of checks, and many containers start at once. A slow poll is the safety net.
   let watcher: FSWatcher | undefined;
   try {
-    watcher = watch(o.bundle, () => wake());
+    watcher = watch(o.bundle, (_event, name) => {
+      if (!name || name === 'pid' || name === 'runc.log') wake();
+    });
     watcher.on('error', () => undefined);
   } catch {
     // no inotify: the poll below does it
@@ -180,7 +183,7 @@ export async function createUnderConmon(
         throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
       }
       timedOut = await new Promise<boolean>((r) => {
-        const timer = setTimeout(() => r(true), watcher ? 20 : 2);
+        const timer = setTimeout(() => r(true), watcher ? 100 : 2);
         wake = () => {
           clearTimeout(timer);
           r(false);
