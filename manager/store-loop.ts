@@ -1,6 +1,6 @@
 // A leader-side loop over the store: runs a pass when relevant committed changes arrive (coalesced), when the
 // previous pass asked to run again after a delay, and never two passes at once. A failed pass retries soon.
-import { errorMessage, type Logger } from '../api/index.js';
+import { errorMessage, type Logger, type Task } from '../api/index.js';
 import type { MemoryStore, StoreEvent } from './store/index.js';
 
 export interface StoreLoopOptions {
@@ -14,6 +14,15 @@ export interface StoreLoopOptions {
   retryMs: number;
   log: Logger;
   what: string;
+}
+
+/**
+ * Whether a task event calls for a loop's pass: every create and delete does, an update when `matters(task,
+ * old)` says so. Most task writes are status reports of tasks on their way to RUNNING, which few loops act on.
+ */
+export function taskChangeMatters(e: StoreEvent, matters: (task: Task, old: Task) => boolean): boolean {
+  const old = e.old as Task | undefined;
+  return e.op !== 'update' || !old || matters(e.obj as Task, old);
 }
 
 export class StoreLoop {

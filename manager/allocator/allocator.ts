@@ -11,8 +11,8 @@ import {
   type Service,
   type Task,
 } from '../../api/index.js';
-import { batchUpdate, type BatchUnit, type MemoryStore, type StoreEvent } from '../store/index.js';
-import { StoreLoop } from '../store-loop.js';
+import { batchUpdate, type BatchUnit, type MemoryStore } from '../store/index.js';
+import { StoreLoop, taskChangeMatters } from '../store-loop.js';
 import { allocateNetworkStatus, DEFAULT_POOLS, isAllocated } from './network-status.js';
 import { AllocatorState, type AllocatorUsage } from './state.js';
 
@@ -23,15 +23,8 @@ export const taskDead = (t: Task): boolean =>
 const wantsAllocation = (t: Task): boolean =>
   t.Status.State === 'new' && rank(t.DesiredState) <= rank('running');
 
-/**
- * A task change the allocator acts on: one appearing or going, one to allocate, one whose addresses are freed.
- * The status moves of a starting task (most writes while a service converges) are none of these.
- */
-function taskChangeMatters(e: StoreEvent): boolean {
-  const t = e.obj as Task;
-  const old = e.old as Task | undefined;
-  return e.op !== 'update' || !old || wantsAllocation(t) || taskDead(t) !== taskDead(old);
-}
+/** A task update the allocator acts on: a task to allocate, or one whose addresses are freed. */
+const allocationChange = (t: Task, old: Task): boolean => wantsAllocation(t) || taskDead(t) !== taskDead(old);
 
 /** JSON with sorted keys, to tell whether a computed status differs from the recorded one. */
 function canonical(v: unknown): string {
@@ -56,7 +49,9 @@ export class Allocator {
     this.log = log ?? createLogger({ component: 'allocator' });
     this.loop = new StoreLoop(store, {
       relevant: (e) =>
-        e.kind !== 'secret' && e.kind !== 'config' && (e.kind !== 'task' || taskChangeMatters(e)),
+        e.kind === 'task'
+          ? taskChangeMatters(e, allocationChange)
+          : e.kind !== 'secret' && e.kind !== 'config',
       coalesceMs: 5,
       pass: () => this.pass(),
       retryMs: 500,

@@ -259,12 +259,12 @@ export class Dispatcher {
       if (e.kind === 'network' || e.kind === 'service' || e.kind === 'node') this.networksDirty = true;
       if (e.kind !== 'task') continue;
       const t = e.obj as Task;
+      const old = e.old as Task | undefined;
       // Only tasks with network attachments appear in network views: the status changes of the others (most
       // of a busy store's writes) need no recomputation of every view.
-      if (t.NetworksAttachments?.length || (e.old as Task | undefined)?.NetworksAttachments?.length)
-        this.networksDirty = true;
+      if (t.NetworksAttachments?.length || old?.NetworksAttachments?.length) this.networksDirty = true;
       const now = e.op === 'delete' ? undefined : t;
-      for (const node of new Set([t.NodeID, (e.old as Task | undefined)?.NodeID])) {
+      for (const node of new Set([t.NodeID, old?.NodeID])) {
         if (!node || !this.sessions.has(node)) continue;
         let m = this.changed.get(node);
         if (!m) this.changed.set(node, (m = new Map()));

@@ -1,8 +1,8 @@
 // Leader-only: runs an orchestration pass whenever services, nodes or tasks change in a way a plan depends on
 // (coalesced), and when a restart delay or an update monitor period is due, then writes the plan in batches.
 import { createLogger, isTerminal, taskStateRank, type Logger, type Task } from '../../api/index.js';
-import { batchUpdate, type BatchUnit, type MemoryStore, type StoreEvent } from '../store/index.js';
-import { StoreLoop } from '../store-loop.js';
+import { batchUpdate, type BatchUnit, type MemoryStore } from '../store/index.js';
+import { StoreLoop, taskChangeMatters } from '../store-loop.js';
 import { planOrchestration } from './plan.js';
 
 /** Passes also run this often, so nothing waits on an event that never comes. */
@@ -16,20 +16,11 @@ function phase(t: Task): string {
 }
 
 /**
- * A task change a plan can depend on. A starting task's moves between ACCEPTED and STARTING (four of the six
+ * A task update a plan can depend on. A starting task's moves between ACCEPTED and STARTING (four of the six
  * reports each new task makes) change nothing the orchestrators read; the idle pass covers anything timed.
  */
-function taskChangeMatters(e: StoreEvent): boolean {
-  const t = e.obj as Task;
-  const old = e.old as Task | undefined;
-  return (
-    e.op !== 'update' ||
-    !old ||
-    t.DesiredState !== old.DesiredState ||
-    t.NodeID !== old.NodeID ||
-    phase(t) !== phase(old)
-  );
-}
+const planChange = (t: Task, old: Task): boolean =>
+  t.DesiredState !== old.DesiredState || t.NodeID !== old.NodeID || phase(t) !== phase(old);
 
 export class OrchestratorLoop {
   private readonly loop: StoreLoop;
@@ -43,7 +34,7 @@ export class OrchestratorLoop {
         e.kind === 'service' ||
         e.kind === 'node' ||
         e.kind === 'cluster' ||
-        (e.kind === 'task' && taskChangeMatters(e)),
+        (e.kind === 'task' && taskChangeMatters(e, planChange)),
       coalesceMs: 20,
       pass: () => this.pass(),
       retryMs: 500,

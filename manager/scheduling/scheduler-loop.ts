@@ -2,8 +2,8 @@
 // pure scheduler for a batch placement, and writes ASSIGNED + NodeID (or the reason nothing fits) to the store.
 import { createLogger, taskStateRank, type Logger, type Task } from '../../api/index.js';
 import { Scheduler } from '../../scheduler/index.js';
-import { batchUpdate, type BatchUnit, type MemoryStore, type StoreEvent } from '../store/index.js';
-import { StoreLoop } from '../store-loop.js';
+import { batchUpdate, type BatchUnit, type MemoryStore } from '../store/index.js';
+import { StoreLoop, taskChangeMatters } from '../store-loop.js';
 
 /** Unplaceable tasks are tried again this often even when nothing changes. */
 const RETRY_MS = 1000;
@@ -18,12 +18,8 @@ const holdsNode = (t: Task) =>
 // Only PENDING: the allocator moves NEW tasks there once their networks and ports are allocated.
 const waiting = (t: Task) => t.Status.State === 'pending' && rank(t.DesiredState) <= rank('running');
 
-/** A task change that can alter a placement: one to place, or one taking or freeing room on a node. */
-function taskChangeMatters(e: StoreEvent): boolean {
-  const t = e.obj as Task;
-  const old = e.old as Task | undefined;
-  return e.op !== 'update' || !old || waiting(t) || holdsNode(t) !== holdsNode(old);
-}
+/** A task update that can alter a placement: a task to place, or one taking or freeing room on a node. */
+const placementChange = (t: Task, old: Task): boolean => waiting(t) || holdsNode(t) !== holdsNode(old);
 
 export class SchedulerLoop {
   private readonly loop: StoreLoop;
@@ -33,7 +29,7 @@ export class SchedulerLoop {
     log?: Logger,
   ) {
     this.loop = new StoreLoop(store, {
-      relevant: (e) => e.kind === 'node' || (e.kind === 'task' && taskChangeMatters(e)),
+      relevant: (e) => e.kind === 'node' || (e.kind === 'task' && taskChangeMatters(e, placementChange)),
       coalesceMs: 10,
       pass: () => this.pass(),
       retryMs: RETRY_MS,

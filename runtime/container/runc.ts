@@ -168,18 +168,21 @@ export async function createUnderConmon(
       }
       // runc logs nothing on success: an error line there means the create failed (conmon may not write an
       // exit file for a container that never started).
-      const runcFailed =
-        logSize(join(o.bundle, 'runc.log')) > 0 && (await runtimeError(o.bundle)) !== undefined;
+      const runcError = logSize(join(o.bundle, 'runc.log')) > 0 ? await runtimeError(o.bundle) : undefined;
       // Looked at on the slow poll only: every file runc and conmon make in the bundle wakes this loop.
       const conmonGone = timedOut && child.pid !== undefined && !processAlive(child.pid);
       if (
         spawnError ||
-        runcFailed ||
+        runcError !== undefined ||
         conmonGone ||
         existsSync(join(o.exitDir, o.id)) ||
         Date.now() > deadline
       ) {
-        const why = (await runtimeError(o.bundle)) ?? (spawnError || lastLine(join(o.bundle, 'conmon.err')));
+        // runc may have logged its error since the check above (the exit file can come first).
+        const why =
+          runcError ??
+          (await runtimeError(o.bundle)) ??
+          (spawnError || lastLine(join(o.bundle, 'conmon.err')));
         throw new Internal(`creating container ${o.id} failed${why ? `: ${why}` : ''}`);
       }
       timedOut = await new Promise<boolean>((r) => {
