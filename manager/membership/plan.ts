@@ -25,8 +25,15 @@ export function canRemoveMember(voters: string[], reachable: Set<string>, id: st
   return up >= Math.floor(rest.length / 2) + 1;
 }
 
-/** The next membership change: members whose node is gone (`node rm --force`) or demoted leave the group. */
+/**
+ * The next membership change: members whose node is gone (`node rm --force`) or demoted leave the group.
+ * A live voter leaves only once no live manager is still a learner: `node promote` then `node demote` must end
+ * with the promoted node voting, or the group is one voter short of what `node ls` shows.
+ */
 export function nextMembershipStep(raft: RaftView, nodes: Map<string, Node>): MembershipStep {
+  const promotionPending = raft.learners.some(
+    (l) => raft.reachable.has(l) && nodes.get(l)?.Spec.Role === 'manager',
+  );
   for (const id of [...raft.learners, ...raft.voters]) {
     const node = nodes.get(id);
     const why = !node ? 'node removed' : node.Spec.Role === 'worker' ? 'node demoted' : '';
@@ -37,8 +44,9 @@ export function nextMembershipStep(raft: RaftView, nodes: Map<string, Node>): Me
         return { kind: 'transfer-leadership', why };
       continue;
     }
-    if (raft.learners.includes(id) || canRemoveMember(raft.voters, raft.reachable, id))
-      return { kind: 'remove', id, why };
+    if (raft.learners.includes(id)) return { kind: 'remove', id, why };
+    if (promotionPending && raft.reachable.has(id)) continue;
+    if (canRemoveMember(raft.voters, raft.reachable, id)) return { kind: 'remove', id, why };
   }
   return { kind: 'none' };
 }

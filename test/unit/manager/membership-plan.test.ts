@@ -66,6 +66,34 @@ test('nextMembershipStep: a removal that would lose quorum waits; a learner can 
   );
 });
 
+test('nextMembershipStep: a live demoted voter waits while a live manager is still a learner', (t) => {
+  const demoted = { ...manager('c'), Spec: { ...manager('c').Spec, Role: 'worker' as const } };
+  const nodes = byId(manager('a'), manager('b'), demoted, manager('d'));
+  const catchingUp = view({ learners: ['d'], reachable: new Set(['a', 'b', 'c', 'd']) });
+  t.deepEqual(nextMembershipStep(catchingUp, nodes), { kind: 'none' }, 'd is promoted first');
+  t.deepEqual(
+    nextMembershipStep({ ...catchingUp, reachable: new Set(['a', 'b', 'c']) }, nodes),
+    { kind: 'remove', id: 'c', why: 'node demoted' },
+    'a learner that is not heard from does not hold a demotion up',
+  );
+  t.deepEqual(
+    nextMembershipStep(
+      { ...catchingUp, reachable: new Set(['a', 'b', 'd']) },
+      byId(manager('a'), manager('b'), manager('d')),
+    ),
+    { kind: 'remove', id: 'c', why: 'node removed' },
+    'a dead voter can still go',
+  );
+  t.deepEqual(
+    nextMembershipStep(
+      view({ voters: ['a', 'b', 'c', 'd'], reachable: new Set(['a', 'b', 'c', 'd']) }),
+      nodes,
+    ),
+    { kind: 'remove', id: 'c', why: 'node demoted' },
+    'once d votes',
+  );
+});
+
 test('nextMembershipStep: a demoted leader hands leadership over instead of removing itself', (t) => {
   const self = { ...manager('a'), Spec: { ...manager('a').Spec, Role: 'worker' as const } };
   t.deepEqual(nextMembershipStep(view({}), byId(self, manager('b'), manager('c'))), {
