@@ -371,12 +371,23 @@ export class RaftNode {
 
   private async handle(rd: Ready): Promise<void> {
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    // Committed entries that precede this Ready's new ones are on this disk already: applying them (and
+    // answering their proposals) need not wait for the new batch's fsync. On a busy leader that is all of them.
+    const firstNew = rd.entries[0]?.index ?? Infinity;
+    let stable = rd.committedEntries.findIndex((e) => e.index >= firstNew);
+    if (stable < 0) stable = rd.committedEntries.length;
+    this.apply(rd.committedEntries.slice(0, stable));
+    // A leader's appends go out before its own write (Raft thesis §10.2.1): the followers write in parallel, and
+    // the core counts the leader's copy only after advance(). The term they carry is on disk since the campaign.
+    const early = (m: Message) => m.type === 'app' && m.term === this.wal.term;
+    const sendFirst = rd.entries.length > 0 && rd.messages.some(early);
+    if (sendFirst) this.o.transport.send(rd.messages.filter(early));
     const t0 = process.hrtime.bigint();
     const syncs = this.wal.syncs;
     await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
     if (this.wal.syncs > syncs) this.o.observer?.walFsync?.(secondsSince(t0));
-    this.o.transport.send(rd.messages);
-    this.apply(rd.committedEntries);
+    this.o.transport.send(sendFirst ? rd.messages.filter((m) => !early(m)) : rd.messages);
+    this.apply(rd.committedEntries.slice(stable));
     for (const rs of rd.readStates) {
       const r = this.reads.get(Buffer.from(rs.requestCtx).toString('hex'));
       if (r) r.index = rs.index;

@@ -107,7 +107,10 @@ export interface ReadState {
 /** Everything the driver must do after a batch of steps: persist, send, apply (in that order, see Ready docs). */
 export interface Ready {
   softState?: SoftState;
-  /** Persist (with entries, fsync when mustSync) before sending messages. */
+  /**
+   * Persist (with entries, fsync when mustSync) before sending messages. Only a leader's appends may go out
+   * first: the core counts the leader's own copy once advance() says it is written.
+   */
   hardState?: HardState;
   entries: Entry[];
   snapshot?: Snapshot;

@@ -78,15 +78,22 @@ export abstract class LeaderRole extends FollowerRole {
       this.uncommittedSize += entrySize(e);
     }
     this.log.append(ents);
-    this.tracker.progress.get(this.id)?.maybeUpdate(this.log.lastIndex());
-    // A single voter commits at once; otherwise the followers' acknowledgements will.
-    this.maybeCommit();
+    // The leader's own copy counts once it is on disk (selfPersisted), so the appends may go out first.
     this.bcastAppend();
   }
 
-  /** Commits the highest index a quorum of voters has, if it is from the current term (Raft §5.4.2). */
+  /** The driver wrote the log up to `stable`: the leader's own copy now counts towards commitment. */
+  protected selfPersisted(): void {
+    this.tracker.progress.get(this.id)?.maybeUpdate(this.log.stable);
+    if (this.maybeCommit()) this.bcastAppend();
+  }
+
+  /**
+   * Commits the highest index a quorum of voters has on disk, if it is from the current term (Raft §5.4.2). The
+   * leader's own entries count only up to what it has persisted (Raft thesis §10.2.1).
+   */
   protected maybeCommit(): boolean {
-    const n = this.tracker.quorumMatch(this.id, this.log.lastIndex());
+    const n = this.tracker.quorumMatch(this.id, this.log.stable);
     if (n > this.log.committed && this.log.term(n) === this.term) {
       const before = this.log.committed;
       this.log.commitTo(n);

@@ -14,6 +14,7 @@ import type {
   SoftState,
 } from '../types.js';
 import { EntryType } from '../types.js';
+import { coalesce } from './coalesce.js';
 import { grantsVote } from './follower.js';
 import { LeaderRole } from './leader-role.js';
 import { isWellFormed } from './validate.js';
@@ -109,9 +110,11 @@ export class RaftCore extends LeaderRole {
       this.dropped++;
       return;
     }
-    // Messages from outside the configuration are dropped, unless this node is not a member itself yet
-    // (a new member learns the configuration from the leader's log or snapshot).
-    if (!this.tracker.isMember(m.from) && this.tracker.isMember(this.id)) {
+    // Messages from outside the configuration are dropped, unless this node is not a member itself yet (a new
+    // member learns the configuration from the leader's log or snapshot) or they are a leader's: a member that
+    // missed the change adding that leader learns it the same way (dropping them left it campaigning forever).
+    const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
+    if (!fromLeader && !this.tracker.isMember(m.from) && this.tracker.isMember(this.id)) {
       this.dropped++;
       return;
     }
@@ -250,7 +253,7 @@ export class RaftCore extends LeaderRole {
       entries,
       snapshot: this.unstableSnapshot,
       committedEntries,
-      messages: this.msgs,
+      messages: coalesce(this.msgs, this.cfg.maxSizePerMsg),
       readStates: this.readStates,
       mustSync:
         entries.length > 0 ||
@@ -266,7 +269,10 @@ export class RaftCore extends LeaderRole {
     if (rd.hardState) this.prevHard = rd.hardState;
     if (rd.snapshot && rd.snapshot === this.unstableSnapshot) this.unstableSnapshot = undefined;
     const last = rd.entries[rd.entries.length - 1];
-    if (last && this.log.term(last.index) === last.term) this.log.stableTo(last.index);
+    if (last && this.log.term(last.index) === last.term) {
+      this.log.stableTo(last.index);
+      if (this.role === 'leader') this.selfPersisted();
+    }
     const applied = rd.committedEntries[rd.committedEntries.length - 1];
     if (applied) this.log.applied = Math.max(this.log.applied, applied.index);
   }

@@ -49,6 +49,11 @@ export class Wal {
   /** fdatasync count, for metrics and tests. */
   syncs = 0;
 
+  /** The term on disk (a term change is always written with fdatasync). */
+  get term(): number {
+    return this.hardState.term;
+  }
+
   private constructor(
     readonly dir: string,
     private readonly segmentBytes: number,

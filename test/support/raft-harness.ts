@@ -10,6 +10,7 @@ import {
   type Message,
   type RaftConfig,
   type ReadState,
+  type Ready,
   type Snapshot,
 } from '../../raft/index.js';
 import { decode, encode } from '../../api/index.js';
@@ -58,6 +59,7 @@ export class SimNode {
 
   /** Rebuilds the core from disk, as a restarted process would. */
   restart(): void {
+    this.unwritten = undefined;
     const d = this.disk;
     this.core = new RaftCore(this.cfg, {
       hardState: { ...d.hardState },
@@ -70,13 +72,43 @@ export class SimNode {
     this.up = true;
   }
 
-  /** Persists, then returns messages to send, then applies; `onApply` sees each applied payload. */
+  /** A leader's Ready whose appends went out and whose write has not happened yet (lost in a crash). */
+  private unwritten?: Ready;
+
+  get writing(): boolean {
+    return this.unwritten !== undefined;
+  }
+
+  /**
+   * As RaftNode does: a leader's appends go out first and the rest of the Ready is done on the next call (so a
+   * crash in between loses what they carried); otherwise persists, then returns messages to send, then applies.
+   * `onApply` sees each applied payload.
+   */
   process(
     onApply?: (node: SimNode, index: number, data: string) => void,
     onRead?: (node: SimNode, read: ReadState) => void,
   ): Message[] {
-    if (!this.up || !this.core.hasReady()) return [];
+    if (!this.up) return [];
+    const early = (m: Message) => m.type === 'app' && m.term === this.disk.hardState.term;
+    if (this.unwritten) {
+      const rd = this.unwritten;
+      this.unwritten = undefined;
+      return this.persistAndApply(rd, onApply, onRead).filter((m) => !early(m));
+    }
+    if (!this.core.hasReady()) return [];
     const rd = this.core.ready();
+    if (rd.entries.length && rd.messages.some(early)) {
+      this.unwritten = rd;
+      return rd.messages.filter(early);
+    }
+    return this.persistAndApply(rd, onApply, onRead);
+  }
+
+  private persistAndApply(
+    rd: Ready,
+    onApply?: (node: SimNode, index: number, data: string) => void,
+    onRead?: (node: SimNode, read: ReadState) => void,
+  ): Message[] {
     if (rd.snapshot) {
       // An installed snapshot replaces the whole log (what follows may conflict with it), as in the core.
       this.disk.snapshot = rd.snapshot;
@@ -158,7 +190,8 @@ export class Cluster {
           this.deliver(m);
         }
       }
-      if (!moved) return;
+      // A leader's write finishing (see process) may commit and broadcast: quiet means nothing left to do.
+      if (!moved && ![...this.nodes.values()].some((n) => n.up && (n.writing || n.core.hasReady()))) return;
     }
     throw new Error('cluster did not stabilize');
   }

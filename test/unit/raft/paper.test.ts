@@ -475,11 +475,11 @@ test('ReadIndex: confirmed by a heartbeat round; a follower gets the leader inde
   t.is(got[0]!.index, cl.node('1').core.log.committed);
 });
 
-test('bad input: malformed, unknown-member and stale messages are dropped and counted', (t) => {
+test('bad input: malformed, unknown-member votes and stale messages are dropped and counted', (t) => {
   const c = core('1', ['1', '2', '3'], {}, [], 5);
   c.step({ type: 'app', from: '2' } as unknown as Message);
   c.step(msg({ type: 'bogus' as never, from: '2', to: '1', term: 5 }));
-  c.step(msg({ type: 'app', from: '9', to: '1', term: 5 }));
+  c.step(msg({ type: 'vote', from: '9', to: '1', term: 6 }));
   c.step(msg({ type: 'vote', from: '2', to: '1', term: 1 }));
   c.step(
     msg({

@@ -187,3 +187,27 @@ test('a follower behind the compacted log gets a snapshot and stays paused until
   const resumed = drain(leader).filter((m) => m.type === 'app' && m.to === '3');
   t.is(resumed[0]?.index, last, 'the next append follows the snapshot');
 });
+
+test('a member whose configuration predates the leader still follows it and learns the configuration', (t) => {
+  // Node 2 knows only {1, 2}; node 3 joined and won an election while 2 was away. Its appends must not be dropped.
+  const lagging = member('2', {}, [ent(1, 1)], 1);
+  lagging.step({ type: 'heartbeat', from: '3', to: '2', term: 3, logTerm: 0, index: 0, commit: 0 });
+  t.is(lagging.status().lead, '3');
+  t.is(lagging.status().term, 3);
+  lagging.step({
+    type: 'app',
+    from: '3',
+    to: '2',
+    term: 3,
+    logTerm: 1,
+    index: 1,
+    entries: [ent(2, 3)],
+    commit: 2,
+  });
+  const ack = drain(lagging).find((m) => m.type === 'appResp');
+  t.like(ack, { to: '3', index: 2 });
+  t.falsy(ack!.reject);
+  // A vote request from outside the configuration is still not heard.
+  lagging.step({ type: 'vote', from: '4', to: '2', term: 9, logTerm: 3, index: 5, commit: 0 });
+  t.is(lagging.status().term, 3);
+});
