@@ -8,6 +8,8 @@ export interface RaftView {
   learners: string[];
   /** Members the leader heard from recently (itself included). */
   reachable: Set<string>;
+  /** Learners expected to become voters soon: heard from recently, or added too recently to have answered. */
+  joining: Set<string>;
 }
 
 export type MembershipStep =
@@ -27,12 +29,12 @@ export function canRemoveMember(voters: string[], reachable: Set<string>, id: st
 
 /**
  * The next membership change: members whose node is gone (`node rm --force`) or demoted leave the group.
- * A live voter leaves only once no live manager is still a learner: `node promote` then `node demote` must end
- * with the promoted node voting, or the group is one voter short of what `node ls` shows.
+ * A live voter leaves only once no joining manager is still a learner: `node promote` then `node demote` must
+ * end with the promoted node voting, or the group is one voter short of what `node ls` shows.
  */
 export function nextMembershipStep(raft: RaftView, nodes: Map<string, Node>): MembershipStep {
   const promotionPending = raft.learners.some(
-    (l) => raft.reachable.has(l) && nodes.get(l)?.Spec.Role === 'manager',
+    (l) => raft.joining.has(l) && nodes.get(l)?.Spec.Role === 'manager',
   );
   for (const id of [...raft.learners, ...raft.voters]) {
     const node = nodes.get(id);

@@ -8,11 +8,15 @@ import { managerStatusChanges, nextMembershipStep, type RaftView } from './plan.
 const PERIOD_MS = 500;
 /** A member not heard from for this long counts as unreachable (ten heartbeats at the default tick). */
 const REACHABLE_MS = 2000;
+/** A new learner counts as joining this long before it first answers (its daemon may still be starting). */
+const JOIN_GRACE_MS = 10_000;
 
 export class RoleManager {
   private timer?: NodeJS.Timeout;
   private busy = false;
   private readonly log: Logger;
+  /** When this leader first saw each current learner. */
+  private readonly learnerSince = new Map<string, number>();
 
   constructor(
     private readonly raft: RaftNode,
@@ -41,7 +45,14 @@ export class RoleManager {
       const heard = this.raft.lastHeardFrom(id);
       if (heard !== undefined && now - heard < REACHABLE_MS) reachable.add(id);
     }
-    return { self: s.id, voters: s.conf.voters, learners: s.conf.learners, reachable };
+    for (const id of this.learnerSince.keys())
+      if (!s.conf.learners.includes(id)) this.learnerSince.delete(id);
+    const joining = new Set<string>();
+    for (const id of s.conf.learners) {
+      if (!this.learnerSince.has(id)) this.learnerSince.set(id, now);
+      if (reachable.has(id) || now - this.learnerSince.get(id)! < JOIN_GRACE_MS) joining.add(id);
+    }
+    return { self: s.id, voters: s.conf.voters, learners: s.conf.learners, reachable, joining };
   }
 
   private async reconcile(): Promise<void> {

@@ -20,6 +20,7 @@ const view = (o: Partial<RaftView>): RaftView => ({
   voters: ['a', 'b', 'c'],
   learners: [],
   reachable: new Set(['a', 'b', 'c']),
+  joining: new Set(),
   ...o,
 });
 
@@ -66,15 +67,16 @@ test('nextMembershipStep: a removal that would lose quorum waits; a learner can 
   );
 });
 
-test('nextMembershipStep: a live demoted voter waits while a live manager is still a learner', (t) => {
+test('nextMembershipStep: a live demoted voter waits while a manager is still joining as a learner', (t) => {
   const demoted = { ...manager('c'), Spec: { ...manager('c').Spec, Role: 'worker' as const } };
   const nodes = byId(manager('a'), manager('b'), demoted, manager('d'));
-  const catchingUp = view({ learners: ['d'], reachable: new Set(['a', 'b', 'c', 'd']) });
+  const all = new Set(['a', 'b', 'c', 'd']);
+  const catchingUp = view({ learners: ['d'], reachable: all, joining: new Set(['d']) });
   t.deepEqual(nextMembershipStep(catchingUp, nodes), { kind: 'none' }, 'd is promoted first');
   t.deepEqual(
-    nextMembershipStep({ ...catchingUp, reachable: new Set(['a', 'b', 'c']) }, nodes),
+    nextMembershipStep({ ...catchingUp, joining: new Set() }, nodes),
     { kind: 'remove', id: 'c', why: 'node demoted' },
-    'a learner that is not heard from does not hold a demotion up',
+    'a learner no longer expected to join does not hold a demotion up',
   );
   t.deepEqual(
     nextMembershipStep(
@@ -85,10 +87,7 @@ test('nextMembershipStep: a live demoted voter waits while a live manager is sti
     'a dead voter can still go',
   );
   t.deepEqual(
-    nextMembershipStep(
-      view({ voters: ['a', 'b', 'c', 'd'], reachable: new Set(['a', 'b', 'c', 'd']) }),
-      nodes,
-    ),
+    nextMembershipStep(view({ voters: ['a', 'b', 'c', 'd'], reachable: all }), nodes),
     { kind: 'remove', id: 'c', why: 'node demoted' },
     'once d votes',
   );
