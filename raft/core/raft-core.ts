@@ -111,9 +111,12 @@ export class RaftCore extends LeaderRole {
       return;
     }
     // Messages from outside the configuration are dropped, unless this node is not a member itself yet (a new
-    // member learns the configuration from the leader's log or snapshot) or they are a leader's: a member that
-    // missed the change adding that leader learns it the same way (dropping them left it campaigning forever).
-    const fromLeader = m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap';
+    // member learns the configuration from the leader's log or snapshot) or they are a leader's and this node
+    // does not lead: a member that missed the change adding that leader learns it the same way (dropping them
+    // left it campaigning forever). A leader is never deposed from outside its configuration (check-quorum
+    // steps a stale one down).
+    const fromLeader =
+      (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snap') && this.role !== 'leader';
     if (!fromLeader && !this.tracker.isMember(m.from) && this.tracker.isMember(this.id)) {
       this.dropped++;
       return;

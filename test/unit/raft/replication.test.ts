@@ -207,7 +207,14 @@ test('a member whose configuration predates the leader still follows it and lear
   const ack = drain(lagging).find((m) => m.type === 'appResp');
   t.like(ack, { to: '3', index: 2 });
   t.falsy(ack!.reject);
-  // A vote request from outside the configuration is still not heard.
+  // A vote request from outside the configuration is still not heard, nor is a leader deposed from outside.
   lagging.step({ type: 'vote', from: '4', to: '2', term: 9, logTerm: 3, index: 5, commit: 0 });
   t.is(lagging.status().term, 3);
+  const leader = member('1');
+  leader.campaign();
+  leader.step({ type: 'voteResp', from: '2', to: '1', term: 1, logTerm: 0, index: 0, commit: 0 });
+  t.is(leader.status().role, 'leader');
+  leader.step({ type: 'app', from: '4', to: '1', term: 9, logTerm: 0, index: 0, commit: 0 });
+  t.is(leader.status().role, 'leader');
+  t.is(leader.status().term, 1);
 });
