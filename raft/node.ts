@@ -14,6 +14,7 @@ import {
 } from '../api/index.js';
 import { RaftCore } from './core/raft-core.js';
 import { NotLeaderError, OutcomeUnknownError } from './core/errors.js';
+import { splitAtWrite } from './core/write-order.js';
 import { SnapshotStore } from './storage/snapshots.js';
 import { Wal } from './storage/wal.js';
 import { forceSingleMember } from './driver/force-new-cluster.js';
@@ -377,16 +378,14 @@ export class RaftNode {
     let stable = rd.committedEntries.findIndex((e) => e.index >= firstNew);
     if (stable < 0) stable = rd.committedEntries.length;
     this.apply(rd.committedEntries.slice(0, stable));
-    // A leader's appends go out before its own write (Raft thesis §10.2.1): the followers write in parallel, and
-    // the core counts the leader's copy only after advance(). The term they carry is on disk since the campaign.
-    const early = (m: Message) => m.type === 'app' && m.term === this.wal.term;
-    const sendFirst = rd.entries.length > 0 && rd.messages.some(early);
-    if (sendFirst) this.o.transport.send(rd.messages.filter(early));
+    // A leader's appends go out before its own write, so the followers write in parallel (see splitAtWrite).
+    const { before, after } = splitAtWrite(rd, this.wal.term);
+    if (before.length) this.o.transport.send(before);
     const t0 = process.hrtime.bigint();
     const syncs = this.wal.syncs;
     await this.wal.save(rd.hardState, rd.entries, rd.mustSync);
     if (this.wal.syncs > syncs) this.o.observer?.walFsync?.(secondsSince(t0));
-    this.o.transport.send(sendFirst ? rd.messages.filter((m) => !early(m)) : rd.messages);
+    this.o.transport.send(after);
     this.apply(rd.committedEntries.slice(stable));
     for (const rs of rd.readStates) {
       const r = this.reads.get(Buffer.from(rs.requestCtx).toString('hex'));

@@ -2,6 +2,7 @@
 // state machine (the list of applied payloads). Deterministic given the RNG.
 import {
   RaftCore,
+  splitAtWrite,
   EntryType,
   type ConfState,
   type Entry,
@@ -73,7 +74,7 @@ export class SimNode {
   }
 
   /** A leader's Ready whose appends went out and whose write has not happened yet (lost in a crash). */
-  private unwritten?: Ready;
+  private unwritten?: { rd: Ready; after: Message[] };
 
   get writing(): boolean {
     return this.unwritten !== undefined;
@@ -89,26 +90,28 @@ export class SimNode {
     onRead?: (node: SimNode, read: ReadState) => void,
   ): Message[] {
     if (!this.up) return [];
-    const early = (m: Message) => m.type === 'app' && m.term === this.disk.hardState.term;
     if (this.unwritten) {
-      const rd = this.unwritten;
+      const { rd, after } = this.unwritten;
       this.unwritten = undefined;
-      return this.persistAndApply(rd, onApply, onRead).filter((m) => !early(m));
+      this.persistAndApply(rd, onApply, onRead);
+      return after;
     }
     if (!this.core.hasReady()) return [];
     const rd = this.core.ready();
-    if (rd.entries.length && rd.messages.some(early)) {
-      this.unwritten = rd;
-      return rd.messages.filter(early);
+    const { before, after } = splitAtWrite(rd, this.disk.hardState.term);
+    if (before.length) {
+      this.unwritten = { rd, after };
+      return before;
     }
-    return this.persistAndApply(rd, onApply, onRead);
+    this.persistAndApply(rd, onApply, onRead);
+    return after;
   }
 
   private persistAndApply(
     rd: Ready,
     onApply?: (node: SimNode, index: number, data: string) => void,
     onRead?: (node: SimNode, read: ReadState) => void,
-  ): Message[] {
+  ): void {
     if (rd.snapshot) {
       // An installed snapshot replaces the whole log (what follows may conflict with it), as in the core.
       this.disk.snapshot = rd.snapshot;
@@ -133,7 +136,6 @@ export class SimNode {
     for (const r of rd.readStates) onRead?.(this, r);
     this.disk.conf = this.core.status().conf;
     this.core.advance(rd);
-    return rd.messages;
   }
 
   /** Snapshot of the state machine at the applied index, compacting the log. */
